@@ -1,0 +1,183 @@
+//! Helpers for Purse's end-to-end tests: a WebDriver session on the real app through
+//! `tauri-driver` and WebKitGTK's `WebKitWebDriver`.
+//!
+//! These tests need a display (Xvfb), `tauri-driver` and `WebKitWebDriver`; `scripts/test`
+//! installs and starts all three and runs them. Each helper fails with a message that says
+//! what is missing rather than skipping.
+
+use std::{
+    net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+
+/// A boxed error with a message fit for a failing test.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// The directory that holds the workspace's built binaries (`target/debug`).
+pub fn bin_dir() -> Result<PathBuf, Error> {
+    // Test executables live in target/<profile>/deps.
+    let exe = std::env::current_exe()?;
+    let deps = exe.parent().ok_or("test executable has no parent directory")?;
+    Ok(deps.parent().ok_or("test executable is not under target/<profile>/deps")?.to_path_buf())
+}
+
+/// The built desktop app; fails when `cargo build -p purse-app` has not run.
+pub fn app_binary() -> Result<PathBuf, Error> {
+    let path = bin_dir()?.join("purse-app");
+    if !path.exists() {
+        return Err(
+            format!("{} is missing: run `cargo build -p purse-app` first", path.display()).into()
+        );
+    }
+    Ok(path)
+}
+
+fn find_program(name: &str) -> Result<PathBuf, Error> {
+    let mut dirs: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(Path::new(&home).join(".cargo/bin"));
+    }
+    dirs.into_iter()
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .ok_or_else(|| format!("{name} is not installed (scripts/test installs it)").into())
+}
+
+fn free_port() -> Result<u16, Error> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+}
+
+/// A running `tauri-driver`, killed on drop.
+pub struct Driver {
+    child: Child,
+    base: String,
+}
+
+impl Driver {
+    /// Starts `tauri-driver` on free loopback ports, in front of `WebKitWebDriver`.
+    pub fn start() -> Result<Self, Error> {
+        if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+            return Err("no display: run under Xvfb (scripts/test does)".into());
+        }
+        let tauri_driver = find_program("tauri-driver")?;
+        let native = find_program("WebKitWebDriver")?;
+        let (port, native_port) = (free_port()?, free_port()?);
+        let child = Command::new(tauri_driver)
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .arg("--native-driver")
+            .arg(native)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let driver = Self { child, base: format!("http://127.0.0.1:{port}") };
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if Instant::now() > deadline {
+                return Err("tauri-driver did not start listening within 20 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(driver)
+    }
+
+    /// Opens a session on `application`, which tauri-driver launches.
+    pub fn session(&self, application: &Path, args: &[&str]) -> Result<Session, Error> {
+        let client = reqwest::blocking::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        let capabilities = json!({
+            "capabilities": { "alwaysMatch": {
+                "browserName": "wry",
+                "tauri:options": { "application": application, "args": args },
+            }}
+        });
+        let answer: Value =
+            client.post(format!("{}/session", self.base)).json(&capabilities).send()?.json()?;
+        let id = answer["value"]["sessionId"]
+            .as_str()
+            .ok_or_else(|| format!("WebDriver refused the session: {answer}"))?
+            .to_owned();
+        Ok(Session { client, url: format!("{}/session/{id}", self.base) })
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A WebDriver session on the app; closes the app on drop.
+pub struct Session {
+    client: reqwest::blocking::Client,
+    url: String,
+}
+
+impl Session {
+    fn value(&self, answer: reqwest::blocking::Response) -> Result<Value, Error> {
+        let status = answer.status();
+        let body: Value = answer.json()?;
+        if !status.is_success() {
+            return Err(format!("WebDriver error {status}: {body}").into());
+        }
+        Ok(body["value"].clone())
+    }
+
+    /// GET `{session}/{path}`.
+    pub fn get(&self, path: &str) -> Result<Value, Error> {
+        self.value(self.client.get(format!("{}/{path}", self.url)).send()?)
+    }
+
+    /// POST `body` to `{session}/{path}`.
+    pub fn post(&self, path: &str, body: &Value) -> Result<Value, Error> {
+        self.value(self.client.post(format!("{}/{path}", self.url)).json(body).send()?)
+    }
+
+    /// The current window's title.
+    pub fn title(&self) -> Result<String, Error> {
+        Ok(self.get("title")?.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The visible text of the first element matching a CSS selector.
+    pub fn text(&self, css: &str) -> Result<String, Error> {
+        let element = self.post("element", &json!({ "using": "css selector", "value": css }))?;
+        let id = element
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("no element matches {css}"))?;
+        Ok(self.get(&format!("element/{id}/text"))?.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Polls `probe` until it returns `Some`, for up to `timeout`.
+    pub fn wait_for<T>(
+        &self,
+        timeout: Duration,
+        mut probe: impl FnMut(&Self) -> Option<T>,
+    ) -> Option<T> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(found) = probe(self) {
+                return Some(found);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.client.delete(&self.url).send();
+    }
+}
