@@ -19,7 +19,7 @@ as_root() {
 }
 
 # Debian/Ubuntu packages Tauri needs to build and run the app (WebKitGTK 4.1 and friends).
-APP_PACKAGES=(build-essential pkg-config curl file libssl-dev libwebkit2gtk-4.1-dev
+APP_PACKAGES=(build-essential pkg-config curl file libssl-dev libdbus-1-dev libwebkit2gtk-4.1-dev
   libxdo-dev libayatana-appindicator3-dev librsvg2-dev)
 
 # Installs the Debian packages given that are not installed yet.

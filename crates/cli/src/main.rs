@@ -1,11 +1,16 @@
 //! `purse`: the headless x402 wallet and its command line.
 
+mod ca;
+mod env;
+mod proxy;
 mod response;
+mod settings;
 mod x402;
 
-use std::process::ExitCode;
+use std::{io::Write as _, process::ExitCode};
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
 
 /// Purse: a wallet for x402 payments over HTTP.
 #[derive(Debug, Parser)]
@@ -17,6 +22,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the proxy on 127.0.0.1 that browsers and tools point at, until Ctrl-C.
+    Proxy(proxy::ProxyArgs),
+    /// The local CA that intercepted HTTPS is signed by.
+    #[command(subcommand)]
+    Ca(ca::Command),
+    /// Print the environment that sends curl, Python and Node through Purse
+    /// (`eval "$(purse env)"`).
+    Env(env::EnvArgs),
     /// Decode and sign x402 messages by hand, without the proxy.
     #[command(subcommand)]
     X402(x402::Command),
@@ -24,7 +37,17 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_env("PURSE_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
     let result = match cli.command {
+        Command::Proxy(args) => args.run(),
+        Command::Ca(command) => command.run(),
+        Command::Env(args) => args.run(),
         Command::X402(command) => command.run(),
     };
     match result {
@@ -35,4 +58,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints one line (or a block) on standard output and flushes it, so that a reader
+/// waiting on a pipe sees it at once.
+pub(crate) fn print(text: &str) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{text}")
+        .and_then(|()| stdout.flush())
+        .context("cannot write to standard output")
 }

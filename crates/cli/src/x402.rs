@@ -1,7 +1,7 @@
 //! `purse x402 decode` and `purse x402 sign`.
 
 use std::{
-    io::{Read as _, Write as _},
+    io::Read as _,
     path::{Path, PathBuf},
     time::{SystemTime, UNIX_EPOCH},
 };
@@ -108,7 +108,7 @@ fn decode(path: &Path) -> Result<()> {
         Input::Bare(value) => decode_header(None, &value)?,
     };
     eprintln!("{}", decoded.describe());
-    print_line(&decoded.to_json())
+    crate::print(&decoded.to_json())
 }
 
 fn decode_response(response: &Response) -> Result<Decoded> {
@@ -221,7 +221,7 @@ fn sign(args: SignArgs) -> Result<()> {
     };
     let payload = offer.authorize(signer.address(), now, nonce, None)?.sign(&signer)?;
     let (name, value) = payload.header();
-    print_line(&format!("{name}: {value}"))
+    crate::print(&format!("{name}: {value}"))
 }
 
 fn read_private_key(path: &Path) -> Result<PrivateKeySigner> {
@@ -238,9 +238,4 @@ fn read_private_key(path: &Path) -> Result<PrivateKeySigner> {
     hex.parse::<PrivateKeySigner>().map_err(|_| {
         anyhow!("{} holds 32 bytes that are not a valid secp256k1 private key", path.display())
     })
-}
-
-fn print_line(text: &str) -> Result<()> {
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{text}").context("cannot write to standard output")
 }

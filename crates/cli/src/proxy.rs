@@ -1,0 +1,104 @@
+//! `purse proxy`: the proxy, headless.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use anyhow::{Context as _, Result};
+use clap::Args;
+use purse_proxy::{Config, Credentials, HostPattern, Limits, Proxy};
+
+use crate::settings::Place;
+
+#[derive(Debug, Args)]
+pub(crate) struct ProxyArgs {
+    /// Address to listen on: loopback only (default 127.0.0.1:8402; port 0 picks one).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// Extra CA certificates (PEM) to trust for upstream TLS, for private servers.
+    #[arg(long, value_name = "FILE")]
+    upstream_ca: Option<PathBuf>,
+    /// A host to tunnel untouched (`example.com` or `*.example.com`); repeatable.
+    #[arg(long, value_name = "HOST")]
+    passthrough: Vec<String>,
+    /// Intercept only these hosts and tunnel the rest; repeatable.
+    #[arg(long, value_name = "HOST")]
+    intercept_only: Vec<String>,
+    #[command(flatten)]
+    place: Place,
+}
+
+fn patterns(items: &[String]) -> Result<Vec<HostPattern>> {
+    items.iter().map(|p| p.parse().map_err(anyhow::Error::from)).collect()
+}
+
+impl ProxyArgs {
+    pub(crate) fn run(self) -> Result<()> {
+        let context = self.place.resolve()?;
+        let settings = context.config()?.proxy;
+        let upstream_ca = self.upstream_ca.or(settings.upstream_ca);
+        let extra_roots = match &upstream_ca {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                purse_proxy::parse_pem_certificates(&text).map_err(|e| {
+                    anyhow::anyhow!("{} holds no usable certificate: {e}", path.display())
+                })?
+            }
+            None => Vec::new(),
+        };
+        let config = Config {
+            listen: self.listen.unwrap_or(settings.listen),
+            passthrough: patterns(&[settings.passthrough, self.passthrough].concat())?,
+            intercept_only: patterns(&[settings.intercept_only, self.intercept_only].concat())?,
+            use_system_roots: true,
+            extra_roots,
+            credentials: settings
+                .credentials
+                .map(|c| Credentials { user: c.user, password: c.password }),
+            limits: Limits {
+                max_connections: settings.max_connections,
+                idle_timeout: Duration::from_secs(settings.idle_timeout_secs),
+                max_replay_body: settings.max_replay_body,
+                ..Limits::default()
+            },
+        };
+        let provider = purse_proxy::crypto_provider();
+        let ca = Arc::new(crate::ca::load_or_create(&context, provider.clone())?);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the runtime")?;
+        runtime.block_on(async move {
+            let proxy = Proxy::bind(config, ca, provider, None).await?;
+            let address = proxy.local_addr();
+            tracing::info!(%address, data_dir = %context.data_dir.display(), "Purse proxy started");
+            crate::print(&format!("Purse proxy listening on http://{address}"))?;
+            proxy.serve(shutdown_signal(), Duration::from_secs(5)).await;
+            tracing::info!("Purse proxy stopped");
+            Ok(())
+        })
+    }
+}
+
+/// Ctrl-C, or SIGTERM on Unix.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

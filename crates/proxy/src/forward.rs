@@ -1,0 +1,372 @@
+//! Forwarding one request upstream, and the 402 hook.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::{StreamExt as _, stream};
+use http::{
+    HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode, Uri, Version, header,
+    uri::{Authority, PathAndQuery, Scheme},
+};
+use http_body::Frame;
+use http_body_util::{BodyExt as _, BodyStream, Empty, Full, StreamBody};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+
+use crate::{
+    PaymentHook, RequestSnapshot, ResponseSnapshot, Verdict,
+    server::Limits,
+    upstream::{Body, BoxError, UpstreamClient},
+};
+
+/// Where the requests of a connection go.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub(crate) scheme: Scheme,
+    pub(crate) authority: Authority,
+}
+
+pub(crate) fn empty() -> Body {
+    Empty::new().map_err(|never| match never {}).boxed_unsync()
+}
+
+fn full(bytes: Bytes) -> Body {
+    Full::new(bytes).map_err(|never| match never {}).boxed_unsync()
+}
+
+fn incoming(body: Incoming) -> Body {
+    body.map_err(BoxError::from).boxed_unsync()
+}
+
+pub(crate) fn text_response(status: StatusCode, text: &'static str) -> Response<Body> {
+    let mut response = Response::new(full(Bytes::from_static(text.as_bytes())));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+fn error_response(status: StatusCode, text: String) -> Response<Body> {
+    let mut response = Response::new(full(Bytes::from(text)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+/// Headers that belong to one connection, not to the message (RFC 9110 §7.6.1), plus
+/// the proxy's own credentials.
+const HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("proxy-connection"),
+    HeaderName::from_static("keep-alive"),
+    header::PROXY_AUTHORIZATION,
+    header::PROXY_AUTHENTICATE,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+];
+
+fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
+    // Headers named by `Connection` are hop-by-hop too.
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+        .filter(|name| !(keep_upgrade && name == header::UPGRADE))
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in &HOP_BY_HOP {
+        if keep_upgrade && name == header::CONNECTION {
+            continue;
+        }
+        headers.remove(name);
+    }
+    if !keep_upgrade {
+        headers.remove(header::UPGRADE);
+    }
+}
+
+fn upstream_uri(target: &Target, uri: &Uri) -> Result<Uri, http::Error> {
+    let path = uri.path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
+    Uri::builder()
+        .scheme(target.scheme.clone())
+        .authority(target.authority.clone())
+        .path_and_query(path)
+        .build()
+}
+
+fn is_upgrade(request: &Request<Incoming>) -> bool {
+    request.version() == Version::HTTP_11
+        && request.headers().contains_key(header::UPGRADE)
+        && request
+            .headers()
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")))
+}
+
+/// Sends requests upstream and gives 402s to the hook.
+pub(crate) struct Forwarder {
+    client: UpstreamClient,
+    upgrade_client: UpstreamClient,
+    hook: Option<Arc<dyn PaymentHook>>,
+    limits: Limits,
+}
+
+impl Forwarder {
+    pub(crate) fn new(
+        client: UpstreamClient,
+        upgrade_client: UpstreamClient,
+        hook: Option<Arc<dyn PaymentHook>>,
+        limits: Limits,
+    ) -> Self {
+        Self { client, upgrade_client, hook, limits }
+    }
+
+    /// Forwards one request to `target` and answers the client.
+    pub(crate) async fn forward(
+        &self,
+        request: Request<Incoming>,
+        target: Target,
+        peer: SocketAddr,
+    ) -> Response<Body> {
+        if is_upgrade(&request) {
+            return self.forward_upgrade(request, target, peer).await;
+        }
+        let (mut parts, body) = request.into_parts();
+        parts.uri = match upstream_uri(&target, &parts.uri) {
+            Ok(uri) => uri,
+            Err(_) => {
+                return text_response(StatusCode::BAD_REQUEST, "Purse: malformed request target\n");
+            }
+        };
+        strip_hop_by_hop(&mut parts.headers, false);
+        // hyper picks the upstream protocol per connection (ALPN); the request goes out as 1.1.
+        parts.version = Version::HTTP_11;
+
+        let Some(hook) = self.hook.clone() else {
+            let response = self.send(Request::from_parts(parts, incoming(body)), &target).await;
+            return finish(response);
+        };
+
+        // Keep a copy of the request, in case it has to be sent again with a payment.
+        let (body, kept) = match keep_body(body, self.limits.max_replay_body).await {
+            Ok(pair) => pair,
+            Err(error) => {
+                tracing::debug!(%peer, %error, "the client's request body failed");
+                return text_response(
+                    StatusCode::BAD_REQUEST,
+                    "Purse: the request body could not be read\n",
+                );
+            }
+        };
+        let snapshot = RequestSnapshot {
+            client: peer,
+            method: parts.method.clone(),
+            uri: parts.uri.clone(),
+            headers: parts.headers.clone(),
+            body: kept,
+        };
+        let response = match self.send(Request::from_parts(parts, body), &target).await {
+            Ok(response) if response.status() == StatusCode::PAYMENT_REQUIRED => response,
+            other => return finish(other),
+        };
+
+        let (parts, body) = response.into_parts();
+        let (body, whole) = match keep_body(body, self.limits.max_402_body).await {
+            Ok(pair) => pair,
+            Err(error) => return bad_gateway(&target, &error),
+        };
+        let Some(whole) = whole else {
+            tracing::debug!(uri = %snapshot.uri, "402 body too large to read: passed through");
+            return finish(Ok(Response::from_parts(parts, body)));
+        };
+        let payment_required = ResponseSnapshot {
+            status: parts.status,
+            headers: parts.headers.clone(),
+            body: whole.clone(),
+        };
+        match hook.on_payment_required(&snapshot, &payment_required).await {
+            Verdict::PassThrough { headers } => {
+                let mut response = Response::from_parts(parts, full(whole));
+                response.headers_mut().extend(headers);
+                finish(Ok(response))
+            }
+            Verdict::Resend { headers } => {
+                let Some(kept) = snapshot.body.clone() else {
+                    tracing::warn!(uri = %snapshot.uri, "asked to re-send a request too large to keep: passed the 402 through");
+                    return finish(Ok(Response::from_parts(parts, full(whole))));
+                };
+                self.resend(hook.as_ref(), &snapshot, kept, headers, &target).await
+            }
+        }
+    }
+
+    /// Sends the kept request again with `extra` headers; whatever answers goes to the client.
+    async fn resend(
+        &self,
+        hook: &dyn PaymentHook,
+        snapshot: &RequestSnapshot,
+        body: Bytes,
+        extra: HeaderMap,
+        target: &Target,
+    ) -> Response<Body> {
+        let mut request = Request::new(full(body));
+        *request.method_mut() = snapshot.method.clone();
+        *request.uri_mut() = snapshot.uri.clone();
+        *request.headers_mut() = snapshot.headers.clone();
+        request.headers_mut().extend(extra);
+        let response = self.send(request, target).await;
+        match &response {
+            Ok(response) => {
+                hook.on_resent(snapshot, Ok((response.status(), response.headers()))).await
+            }
+            Err(error) => hook.on_resent(snapshot, Err(error.to_string().as_str())).await,
+        }
+        finish(response)
+    }
+
+    async fn send(
+        &self,
+        request: Request<Body>,
+        target: &Target,
+    ) -> Result<Response<Incoming>, SendError> {
+        self.client
+            .request(request)
+            .await
+            .map_err(|e| SendError { authority: target.authority.clone(), error: e })
+    }
+
+    /// A protocol upgrade (WebSocket): forward the handshake, then relay both ways.
+    async fn forward_upgrade(
+        &self,
+        mut request: Request<Incoming>,
+        target: Target,
+        peer: SocketAddr,
+    ) -> Response<Body> {
+        let client_side = hyper::upgrade::on(&mut request);
+        let (mut parts, body) = request.into_parts();
+        parts.uri = match upstream_uri(&target, &parts.uri) {
+            Ok(uri) => uri,
+            Err(_) => {
+                return text_response(StatusCode::BAD_REQUEST, "Purse: malformed request target\n");
+            }
+        };
+        strip_hop_by_hop(&mut parts.headers, true);
+        let mut response =
+            match self.upgrade_client.request(Request::from_parts(parts, incoming(body))).await {
+                Ok(response) => response,
+                Err(error) => {
+                    return bad_gateway(
+                        &target,
+                        &SendError { authority: target.authority.clone(), error },
+                    );
+                }
+            };
+        if response.status() != StatusCode::SWITCHING_PROTOCOLS {
+            return finish(Ok(response));
+        }
+        let upstream_side = hyper::upgrade::on(&mut response);
+        tokio::spawn(async move {
+            match tokio::try_join!(client_side, upstream_side) {
+                Ok((client, upstream)) => {
+                    let _ = tokio::io::copy_bidirectional(
+                        &mut TokioIo::new(client),
+                        &mut TokioIo::new(upstream),
+                    )
+                    .await;
+                }
+                Err(error) => tracing::debug!(%peer, %error, "upgrade failed"),
+            }
+        });
+        let (parts, _) = response.into_parts();
+        Response::from_parts(parts, empty())
+    }
+}
+
+/// An upstream request that failed before any answer.
+#[derive(Debug)]
+pub(crate) struct SendError {
+    authority: Authority,
+    error: hyper_util::client::legacy::Error,
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "could not reach {}: {}", self.authority, chain(&self.error))
+    }
+}
+
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn bad_gateway(target: &Target, error: &dyn std::fmt::Display) -> Response<Body> {
+    tracing::warn!(authority = %target.authority, %error, "upstream failed: answered 502");
+    error_response(StatusCode::BAD_GATEWAY, format!("Purse: {error}\n"))
+}
+
+/// The upstream answer as the client gets it.
+fn finish<B>(response: Result<Response<B>, SendError>) -> Response<Body>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    match response {
+        Ok(response) => {
+            let (mut parts, body) = response.into_parts();
+            strip_hop_by_hop(&mut parts.headers, false);
+            Response::from_parts(parts, body.map_err(Into::into).boxed_unsync())
+        }
+        Err(error) => {
+            tracing::warn!(%error, "upstream failed: answered 502");
+            error_response(StatusCode::BAD_GATEWAY, format!("Purse: {error}\n"))
+        }
+    }
+}
+
+/// Reads a body whole when it is at most `limit` bytes, and gives it back as a body to
+/// send on with the kept copy; a larger body is given back as a stream (what was read,
+/// then the rest) with no copy.
+async fn keep_body(
+    mut body: Incoming,
+    limit: usize,
+) -> Result<(Body, Option<Bytes>), hyper::Error> {
+    use http_body::Body as _;
+    if body.size_hint().lower() > limit as u64 {
+        return Ok((incoming(body), None));
+    }
+    let mut kept = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        // Trailers are not kept: x402 does not use them.
+        if let Ok(data) = frame?.into_data() {
+            kept.extend_from_slice(&data);
+            if kept.len() > limit {
+                let read =
+                    stream::once(async move { Ok::<_, BoxError>(Frame::data(kept.freeze())) });
+                let rest = BodyStream::new(body).map(|frame| frame.map_err(BoxError::from));
+                return Ok((StreamBody::new(read.chain(rest)).boxed_unsync(), None));
+            }
+        }
+    }
+    let kept = kept.freeze();
+    Ok((full(kept.clone()), Some(kept)))
+}
