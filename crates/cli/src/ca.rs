@@ -170,6 +170,9 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 /// missing) and each Firefox profile's.
 fn nss_databases(only: Option<PathBuf>, create_shared: bool) -> Result<Vec<PathBuf>> {
     if let Some(dir) = only {
+        if create_shared {
+            ensure_nss_database(&dir)?;
+        }
         return Ok(vec![dir]);
     }
     let home = dirs::home_dir().context("no home directory")?;
@@ -178,9 +181,7 @@ fn nss_databases(only: Option<PathBuf>, create_shared: bool) -> Result<Vec<PathB
     if shared.join("cert9.db").exists() {
         found.push(shared);
     } else if create_shared {
-        std::fs::create_dir_all(&shared)
-            .with_context(|| format!("cannot create {}", shared.display()))?;
-        certutil(&["-N", "--empty-password", "-d", &sql(&shared)])?;
+        ensure_nss_database(&shared)?;
         found.push(shared);
     }
     for root in [home.join(".mozilla/firefox"), home.join("snap/firefox/common/.mozilla/firefox")] {
@@ -188,6 +189,23 @@ fn nss_databases(only: Option<PathBuf>, create_shared: bool) -> Result<Vec<PathB
         found.extend(entries.flatten().map(|e| e.path()).filter(|p| p.join("cert9.db").exists()));
     }
     Ok(found)
+}
+
+/// Makes an empty NSS database in `dir` (as Chromium would on first run) if there is none.
+fn ensure_nss_database(dir: &Path) -> Result<()> {
+    if dir.join("cert9.db").exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let output = certutil(&["-N", "--empty-password", "-d", &sql(dir)])?;
+    if !output.status.success() {
+        bail!(
+            "certutil could not create an NSS database in {}: {}",
+            dir.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
 }
 
 fn sql(dir: &Path) -> String {
