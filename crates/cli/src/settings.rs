@@ -112,6 +112,8 @@ pub(crate) struct ProxyConfig {
     pub(crate) idle_timeout_secs: u64,
     /// Largest request body kept for a paid re-send, in bytes.
     pub(crate) max_replay_body: usize,
+    /// Threads that serve connections; 0 means one per CPU core.
+    pub(crate) worker_threads: usize,
 }
 
 /// `[proxy.credentials]`.
@@ -134,6 +136,7 @@ impl Default for ProxyConfig {
             max_connections: limits.max_connections,
             idle_timeout_secs: limits.idle_timeout.as_secs(),
             max_replay_body: limits.max_replay_body,
+            worker_threads: 1,
         }
     }
 }

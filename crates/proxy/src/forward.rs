@@ -94,6 +94,10 @@ fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
 }
 
 fn upstream_uri(target: &Target, uri: &Uri) -> Result<Uri, http::Error> {
+    // An absolute-form request already names its target.
+    if uri.scheme() == Some(&target.scheme) && uri.authority() == Some(&target.authority) {
+        return Ok(uri.clone());
+    }
     let path = uri.path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
     Uri::builder()
         .scheme(target.scheme.clone())
