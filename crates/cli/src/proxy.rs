@@ -22,6 +22,9 @@ pub(crate) struct ProxyArgs {
     /// Intercept only these hosts and tunnel the rest; repeatable.
     #[arg(long, value_name = "HOST")]
     intercept_only: Vec<String>,
+    /// Send everything through this proxy (a corporate proxy): http://[user:password@]host:port.
+    #[arg(long, value_name = "URL")]
+    upstream_proxy: Option<String>,
     #[command(flatten)]
     place: Place,
 }
@@ -55,6 +58,11 @@ impl ProxyArgs {
             credentials: settings
                 .credentials
                 .map(|c| Credentials { user: c.user, password: c.password }),
+            upstream_proxy: self
+                .upstream_proxy
+                .or(settings.upstream_proxy)
+                .map(|u| u.parse::<purse_proxy::UpstreamProxy>())
+                .transpose()?,
             limits: Limits {
                 max_connections: settings.max_connections,
                 idle_timeout: Duration::from_secs(settings.idle_timeout_secs),

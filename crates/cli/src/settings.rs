@@ -106,6 +106,8 @@ pub(crate) struct ProxyConfig {
     pub(crate) upstream_ca: Option<PathBuf>,
     /// `Proxy-Authorization` credentials clients must present.
     pub(crate) credentials: Option<CredentialsConfig>,
+    /// A corporate proxy to send everything through: `http://[user:password@]host:port`.
+    pub(crate) upstream_proxy: Option<String>,
     /// Connections served at once.
     pub(crate) max_connections: usize,
     /// Seconds an idle connection stays open.
@@ -133,6 +135,7 @@ impl Default for ProxyConfig {
             intercept_only: Vec::new(),
             upstream_ca: None,
             credentials: None,
+            upstream_proxy: None,
             max_connections: limits.max_connections,
             idle_timeout_secs: limits.idle_timeout.as_secs(),
             max_replay_body: limits.max_replay_body,

@@ -123,6 +123,8 @@ pub(crate) struct Forwarder {
     upgrade_client: UpstreamClient,
     hook: Option<Arc<dyn PaymentHook>>,
     limits: Limits,
+    /// `Proxy-Authorization` for the upstream proxy, on plain HTTP requests sent through it.
+    upstream_proxy_authorization: Option<HeaderValue>,
 }
 
 impl Forwarder {
@@ -131,8 +133,9 @@ impl Forwarder {
         upgrade_client: UpstreamClient,
         hook: Option<Arc<dyn PaymentHook>>,
         limits: Limits,
+        upstream_proxy_authorization: Option<HeaderValue>,
     ) -> Self {
-        Self { client, upgrade_client, hook, limits }
+        Self { client, upgrade_client, hook, limits, upstream_proxy_authorization }
     }
 
     /// Forwards one request to `target` and answers the client.
@@ -240,13 +243,23 @@ impl Forwarder {
 
     async fn send(
         &self,
-        request: Request<Body>,
+        mut request: Request<Body>,
         target: &Target,
     ) -> Result<Response<Incoming>, SendError> {
+        self.authorize_upstream(&mut request);
         self.client
             .request(request)
             .await
             .map_err(|e| SendError { authority: target.authority.clone(), error: e })
+    }
+
+    /// Plain HTTP through an upstream proxy carries its credentials.
+    fn authorize_upstream<B>(&self, request: &mut Request<B>) {
+        if let Some(value) = &self.upstream_proxy_authorization
+            && request.uri().scheme() == Some(&Scheme::HTTP)
+        {
+            request.headers_mut().insert(header::PROXY_AUTHORIZATION, value.clone());
+        }
     }
 
     /// A protocol upgrade (WebSocket): forward the handshake, then relay both ways.
@@ -265,16 +278,17 @@ impl Forwarder {
             }
         };
         strip_hop_by_hop(&mut parts.headers, true);
-        let mut response =
-            match self.upgrade_client.request(Request::from_parts(parts, incoming(body))).await {
-                Ok(response) => response,
-                Err(error) => {
-                    return bad_gateway(
-                        &target,
-                        &SendError { authority: target.authority.clone(), error },
-                    );
-                }
-            };
+        let mut upstream_request = Request::from_parts(parts, incoming(body));
+        self.authorize_upstream(&mut upstream_request);
+        let mut response = match self.upgrade_client.request(upstream_request).await {
+            Ok(response) => response,
+            Err(error) => {
+                return bad_gateway(
+                    &target,
+                    &SendError { authority: target.authority.clone(), error },
+                );
+            }
+        };
         if response.status() != StatusCode::SWITCHING_PROTOCOLS {
             return finish(Ok(response));
         }

@@ -9,6 +9,8 @@
 //!   list) are relayed untouched: the client sees the upstream's own certificate.
 //! - WebSocket and other HTTP/1.1 upgrades are relayed after the handshake; upstream
 //!   servers that prefer HTTP/2 get it.
+//! - Behind a corporate proxy, everything can go through an [`UpstreamProxy`]: plain HTTP in
+//!   absolute form, HTTPS through a `CONNECT` tunnel on it.
 //! - Safety: it listens on loopback only and drops any other peer; it can require proxy
 //!   credentials; it refuses requests to itself (508); it limits connections (503), head
 //!   size (431) and idle time, logging each refusal.
@@ -29,6 +31,7 @@
 //! would take, with no protocol parsing of our own.
 
 mod ca;
+mod chain;
 mod forward;
 mod holder;
 mod hook;
@@ -38,6 +41,7 @@ mod server;
 mod upstream;
 
 pub use ca::{CaError, CertificateAuthority, StoredCa};
+pub use chain::{UpstreamProxy, UpstreamProxyError};
 pub use hook::{HookFuture, PassThrough, PaymentHook, RequestSnapshot, ResponseSnapshot, Verdict};
 pub use pattern::{HostPattern, PatternError};
 pub use rustls::crypto::CryptoProvider;

@@ -92,6 +92,8 @@ pub struct Config {
     pub extra_roots: Vec<CertificateDer<'static>>,
     /// Required `Proxy-Authorization`, if any.
     pub credentials: Option<Credentials>,
+    /// A proxy to send everything through (a corporate proxy), if any.
+    pub upstream_proxy: Option<crate::UpstreamProxy>,
     /// Limits.
     pub limits: Limits,
 }
@@ -110,6 +112,7 @@ impl Default for Config {
             use_system_roots: true,
             extra_roots: Vec::new(),
             credentials: None,
+            upstream_proxy: None,
             limits: Limits::default(),
         }
     }
@@ -141,6 +144,9 @@ pub enum StartError {
         /// Why.
         source: std::io::Error,
     },
+    /// The upstream proxy is this proxy.
+    #[error("the upstream proxy {0} is this proxy itself")]
+    UpstreamIsSelf(String),
     /// The upstream TLS configuration was refused.
     #[error("upstream TLS setup failed: {0}")]
     Tls(#[from] rustls::Error),
@@ -193,9 +199,22 @@ impl Proxy {
         let local_addr = listener
             .local_addr()
             .map_err(|source| StartError::Listen { addr: config.listen, source })?;
+        let upstream_proxy = config.upstream_proxy.clone().map(Arc::new);
+        if let Some(proxy) = &upstream_proxy {
+            let points_here =
+                proxy.host_port().parse::<SocketAddr>().is_ok_and(|a| a == local_addr)
+                    || proxy.host_port() == format!("localhost:{}", local_addr.port());
+            if points_here {
+                return Err(StartError::UpstreamIsSelf(proxy.to_string()));
+            }
+        }
         let roots = upstream::root_store(config.use_system_roots, &config.extra_roots);
-        let (client, upgrade_client) =
-            upstream::clients(provider, roots, config.limits.connect_timeout)?;
+        let (client, upgrade_client) = upstream::clients(
+            provider,
+            roots,
+            config.limits.connect_timeout,
+            upstream_proxy.clone(),
+        )?;
         let expected_authorization = config.credentials.as_ref().map(|c| {
             use base64::Engine as _;
             let token = base64::engine::general_purpose::STANDARD
@@ -203,7 +222,14 @@ impl Proxy {
             format!("Basic {token}")
         });
         let connections = Arc::new(Semaphore::new(config.limits.max_connections));
-        let forwarder = Forwarder::new(client, upgrade_client, hook, config.limits.clone());
+        let proxy_authorization = upstream_proxy.as_ref().and_then(|p| p.authorization().cloned());
+        let forwarder = Forwarder::new(
+            client,
+            upgrade_client,
+            hook,
+            config.limits.clone(),
+            proxy_authorization,
+        );
         let shared = Arc::new(Shared { config, local_addr, ca, forwarder, expected_authorization });
         Ok(Self { listener, shared, connections })
     }
@@ -398,7 +424,14 @@ fn connect(shared: Arc<Shared>, request: Request<Incoming>, peer: SocketAddr) ->
         if should_intercept(&shared.config, authority.host()) {
             intercept(shared, client, early, authority, peer).await;
         } else {
-            relay(client, early, &authority, shared.config.limits.connect_timeout).await;
+            relay(
+                client,
+                early,
+                &authority,
+                shared.config.upstream_proxy.as_ref(),
+                shared.config.limits.connect_timeout,
+            )
+            .await;
         }
     });
     Response::new(crate::forward::empty())
@@ -409,24 +442,31 @@ async fn relay(
     mut client: TcpStream,
     early: Bytes,
     authority: &Authority,
+    upstream_proxy: Option<&crate::UpstreamProxy>,
     connect_timeout: Duration,
 ) {
-    let address = (
-        authority.host().trim_start_matches('[').trim_end_matches(']'),
-        authority.port_u16().unwrap_or(443),
-    );
-    let mut upstream =
-        match tokio::time::timeout(connect_timeout, TcpStream::connect(address)).await {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(error)) => {
-                tracing::warn!(%authority, %error, "passthrough: could not reach upstream");
-                return;
-            }
-            Err(_) => {
-                tracing::warn!(%authority, "passthrough: upstream connect timed out");
-                return;
-            }
-        };
+    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let port = authority.port_u16().unwrap_or(443);
+    let connecting = async {
+        match upstream_proxy {
+            Some(proxy) => proxy.tunnel(authority.as_str(), connect_timeout).await,
+            None => match tokio::time::timeout(connect_timeout, TcpStream::connect((host, port)))
+                .await
+            {
+                Ok(result) => result,
+                Err(_) => {
+                    Err(std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))
+                }
+            },
+        }
+    };
+    let mut upstream = match connecting.await {
+        Ok(stream) => stream,
+        Err(error) => {
+            tracing::warn!(%authority, %error, "passthrough: could not reach upstream");
+            return;
+        }
+    };
     let _ = upstream.set_nodelay(true);
     if !early.is_empty() && upstream.write_all(&early).await.is_err() {
         return;

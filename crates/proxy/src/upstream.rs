@@ -9,6 +9,8 @@ use hyper_util::{
     client::legacy::{Client, connect::HttpConnector},
     rt::{TokioExecutor, TokioTimer},
 };
+
+use crate::chain::{Connector, UpstreamProxy};
 use rustls::{ClientConfig, RootCertStore, crypto::CryptoProvider, pki_types::CertificateDer};
 
 /// Any error a body may carry.
@@ -16,7 +18,7 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The body type the proxy moves in both directions.
 pub(crate) type Body = UnsyncBoxBody<Bytes, BoxError>;
 /// A pooled client to upstream servers (HTTP/1.1, and HTTP/2 where TLS ALPN offers it).
-pub(crate) type UpstreamClient = Client<HttpsConnector<HttpConnector>, Body>;
+pub(crate) type UpstreamClient = Client<HttpsConnector<Connector>, Body>;
 
 /// The trust anchors for upstream TLS: the system's roots and any extra CA certificates.
 pub(crate) fn root_store(
@@ -45,6 +47,7 @@ pub(crate) fn clients(
     provider: Arc<CryptoProvider>,
     roots: RootCertStore,
     connect_timeout: Duration,
+    upstream_proxy: Option<Arc<UpstreamProxy>>,
 ) -> Result<(UpstreamClient, UpstreamClient), rustls::Error> {
     let tls = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
@@ -56,11 +59,12 @@ pub(crate) fn clients(
         // Responses written in pieces must not wait for delayed ACKs.
         http.set_nodelay(true);
         http.set_connect_timeout(Some(connect_timeout));
+        let tcp = Connector::new(http, upstream_proxy.clone(), connect_timeout);
         let builder = HttpsConnectorBuilder::new().with_tls_config(tls.clone()).https_or_http();
         if http2 {
-            builder.enable_http1().enable_http2().wrap_connector(http)
+            builder.enable_http1().enable_http2().wrap_connector(tcp)
         } else {
-            builder.enable_http1().wrap_connector(http)
+            builder.enable_http1().wrap_connector(tcp)
         }
     };
     let build = |http2: bool| {

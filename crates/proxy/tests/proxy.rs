@@ -441,3 +441,71 @@ async fn it_listens_on_loopback_only_and_names_who_holds_a_taken_port() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn everything_can_go_through_an_upstream_proxy() {
+    let upstream_ca = UpstreamCa::new("upstream");
+    let plain = upstream(None).await;
+    let tls = upstream(Some(upstream_ca.server_config(&[b"http/1.1"]))).await;
+
+    // The "corporate" proxy: another Purse that tunnels everything and wants credentials.
+    let mut corporate = config(&upstream_ca);
+    corporate.intercept_only = vec!["nothing.invalid".parse().unwrap()];
+    corporate.credentials = Some(Credentials { user: "corp".into(), password: "p@ss".into() });
+    let corporate = TestProxy::start(corporate, None).await;
+
+    let mut chained = config(&upstream_ca);
+    chained.upstream_proxy =
+        Some(format!("http://corp:p%40ss@{}", corporate.address).parse().unwrap());
+    let proxy = TestProxy::start(chained, None).await;
+
+    let output = curl(args(&[
+        "--proxy",
+        &proxy.url(),
+        &format!("http://127.0.0.1:{}/status/200", plain.port()),
+    ]))
+    .await;
+    assert_eq!(output.stdout, b"status 200", "{}", String::from_utf8_lossy(&output.stderr));
+    let output = curl(args(&[
+        "--proxy",
+        &proxy.url(),
+        "--cacert",
+        &path_str(&proxy.ca_file),
+        &format!("https://localhost:{}/status/200", tls.port()),
+    ]))
+    .await;
+    assert_eq!(output.stdout, b"status 200", "{}", String::from_utf8_lossy(&output.stderr));
+
+    // A passthrough host is tunnelled through the corporate proxy too.
+    let mut passing = config(&upstream_ca);
+    passing.passthrough = vec!["localhost".parse().unwrap()];
+    passing.upstream_proxy =
+        Some(format!("http://corp:p%40ss@{}", corporate.address).parse().unwrap());
+    let proxy = TestProxy::start(passing, None).await;
+    let ca_dir = support::TempDir::new("chain-ca");
+    let upstream_ca_file = ca_dir.write("upstream.pem", &upstream_ca.cert_pem);
+    let output = curl(args(&[
+        "--proxy",
+        &proxy.url(),
+        "--cacert",
+        &path_str(&upstream_ca_file),
+        &format!("https://localhost:{}/status/200", tls.port()),
+    ]))
+    .await;
+    assert_eq!(output.stdout, b"status 200", "{}", String::from_utf8_lossy(&output.stderr));
+
+    // Wrong credentials: the corporate proxy refuses, and the client is told.
+    let mut wrong = config(&upstream_ca);
+    wrong.upstream_proxy = Some(format!("http://corp:nope@{}", corporate.address).parse().unwrap());
+    let proxy = TestProxy::start(wrong, None).await;
+    let output = curl(args(&[
+        "--proxy",
+        &proxy.url(),
+        "--cacert",
+        &path_str(&proxy.ca_file),
+        &format!("https://localhost:{}/status/200", tls.port()),
+    ]))
+    .await;
+    let body = String::from_utf8_lossy(&output.stdout);
+    assert!(body.contains("refused CONNECT") && body.contains("407"), "{body}");
+}
