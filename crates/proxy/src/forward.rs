@@ -106,6 +106,20 @@ fn upstream_uri(target: &Target, uri: &Uri) -> Result<Uri, http::Error> {
         .build()
 }
 
+/// The client's request, addressed to `target` and without hop-by-hop headers.
+fn retarget(
+    request: Request<Incoming>,
+    target: &Target,
+    keep_upgrade: bool,
+) -> Result<Request<Incoming>, Box<Response<Body>>> {
+    let (mut parts, body) = request.into_parts();
+    parts.uri = upstream_uri(target, &parts.uri).map_err(|_| {
+        Box::new(text_response(StatusCode::BAD_REQUEST, "Purse: malformed request target\n"))
+    })?;
+    strip_hop_by_hop(&mut parts.headers, keep_upgrade);
+    Ok(Request::from_parts(parts, body))
+}
+
 fn is_upgrade(request: &Request<Incoming>) -> bool {
     request.version() == Version::HTTP_11
         && request.headers().contains_key(header::UPGRADE)
@@ -148,14 +162,10 @@ impl Forwarder {
         if is_upgrade(&request) {
             return self.forward_upgrade(request, target, peer).await;
         }
-        let (mut parts, body) = request.into_parts();
-        parts.uri = match upstream_uri(&target, &parts.uri) {
-            Ok(uri) => uri,
-            Err(_) => {
-                return text_response(StatusCode::BAD_REQUEST, "Purse: malformed request target\n");
-            }
+        let (mut parts, body) = match retarget(request, &target, false) {
+            Ok(request) => request.into_parts(),
+            Err(response) => return *response,
         };
-        strip_hop_by_hop(&mut parts.headers, false);
         // hyper picks the upstream protocol per connection (ALPN); the request goes out as 1.1.
         parts.version = Version::HTTP_11;
 
@@ -270,15 +280,10 @@ impl Forwarder {
         peer: SocketAddr,
     ) -> Response<Body> {
         let client_side = hyper::upgrade::on(&mut request);
-        let (mut parts, body) = request.into_parts();
-        parts.uri = match upstream_uri(&target, &parts.uri) {
-            Ok(uri) => uri,
-            Err(_) => {
-                return text_response(StatusCode::BAD_REQUEST, "Purse: malformed request target\n");
-            }
+        let mut upstream_request = match retarget(request, &target, true) {
+            Ok(request) => request.map(incoming),
+            Err(response) => return *response,
         };
-        strip_hop_by_hop(&mut parts.headers, true);
-        let mut upstream_request = Request::from_parts(parts, incoming(body));
         self.authorize_upstream(&mut upstream_request);
         let mut response = match self.upgrade_client.request(upstream_request).await {
             Ok(response) => response,

@@ -509,3 +509,22 @@ async fn everything_can_go_through_an_upstream_proxy() {
     let body = String::from_utf8_lossy(&output.stdout);
     assert!(body.contains("refused CONNECT") && body.contains("407"), "{body}");
 }
+
+#[tokio::test]
+async fn idle_and_slow_connections_are_closed() {
+    let upstream_ca = UpstreamCa::new("upstream");
+    let mut quick = config(&upstream_ca);
+    quick.limits = Limits { idle_timeout: Duration::from_millis(300), ..Limits::default() };
+    let proxy = TestProxy::start(quick, None).await;
+
+    // A connection that never sends a request, and one that stops half-way through its head.
+    let mut idle = TcpStream::connect(proxy.address).await.unwrap();
+    let mut slow = TcpStream::connect(proxy.address).await.unwrap();
+    slow.write_all(b"GET http://127.0.0.1:9/ HTTP/1.1\r\nHost: 127.0.0.1:9\r\n").await.unwrap();
+    for stream in [&mut idle, &mut slow] {
+        let mut rest = Vec::new();
+        let closed =
+            tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut rest)).await;
+        assert!(closed.is_ok(), "the proxy kept an idle connection open");
+    }
+}
