@@ -2,6 +2,7 @@
 
 mod ca;
 mod env;
+mod history;
 mod proxy;
 mod response;
 mod settings;
@@ -30,6 +31,8 @@ enum Command {
     /// Print the environment that sends curl, Python and Node through Purse
     /// (`eval "$(purse env)"`).
     Env(env::EnvArgs),
+    /// The payments Purse made or refused (purse.db in the data dir).
+    History(history::HistoryArgs),
     /// Decode and sign x402 messages by hand, without the proxy.
     #[command(subcommand)]
     X402(x402::Command),
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         Command::Proxy(args) => args.run(),
         Command::Ca(command) => command.run(),
         Command::Env(args) => args.run(),
+        Command::History(args) => args.run(),
         Command::X402(command) => command.run(),
     };
     match result {

@@ -1,0 +1,79 @@
+//! Purse's SQLite database (`purse.db` in the data dir): every payment attempt with its
+//! lifecycle, and the queries behind `purse history`.
+//!
+//! - WAL with a busy timeout, so that the app and the CLI can have it open at once;
+//!   `synchronous=NORMAL`: a committed row survives a killed process, and only an OS
+//!   crash can lose the last transactions.
+//! - Migrations are kept in code and only ever add: a database written by a newer Purse
+//!   still opens in an older one.
+//! - Amounts are atomic units as decimal text (uint256 does not fit in SQLite's integers);
+//!   times are Unix milliseconds, passed in by the caller (no clock here).
+//! - The signed payment header is never stored: anyone holding it could settle it. A row
+//!   keeps the nonce, `validBefore` and the payload's hash instead.
+
+mod history;
+mod migrations;
+mod payment;
+
+use std::{path::Path, time::Duration};
+
+use rusqlite::Connection;
+
+pub use history::{HistoryFilter, Summary, SummaryRow};
+pub use payment::{NewPayment, Payment, PaymentId, Status, Update};
+
+/// Why the database could not be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// SQLite failed (disk full, locked for too long, corrupt file, …).
+    #[error("the history database failed: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A payment may not move from one status to another.
+    #[error("a payment cannot go from {from} to {to}")]
+    Transition {
+        /// Its status.
+        from: Status,
+        /// The status asked for.
+        to: Status,
+    },
+    /// No payment has that id.
+    #[error("no payment {0}")]
+    NotFound(PaymentId),
+    /// A filter value is malformed.
+    #[error("{0}")]
+    Filter(String),
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An open `purse.db`.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Self { conn };
+        migrations::run(&mut store.conn)?;
+        Ok(store)
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Whether another connection changed the database since this one last looked
+    /// (`PRAGMA data_version`): how a running proxy notices CLI edits cheaply.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA data_version", [], |row| row.get(0))?)
+    }
+}

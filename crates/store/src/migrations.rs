@@ -1,0 +1,76 @@
+//! The schema, one additive step at a time; `PRAGMA user_version` says how far a file is.
+
+use rusqlite::Connection;
+
+/// Each entry moves the schema from version `i` to `i + 1`. Never edit or reorder an entry;
+/// only append, and only add (tables, nullable columns, indexes), so that an older Purse
+/// still reads a newer file.
+const MIGRATIONS: &[&str] = &[
+    // 1: payment attempts.
+    "CREATE TABLE payments (
+        id            INTEGER PRIMARY KEY,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        status        TEXT NOT NULL CHECK (status IN
+                        ('requested','refused','signed','sent','settled','confirmed','failed','unsure')),
+        decided_by    TEXT,
+        client        TEXT,
+        method        TEXT NOT NULL,
+        url           TEXT NOT NULL,
+        host          TEXT NOT NULL,
+        x402_version  INTEGER,
+        scheme        TEXT,
+        network       TEXT,
+        asset         TEXT,
+        amount        TEXT,
+        pay_to        TEXT,
+        payer         TEXT,
+        nonce         TEXT,
+        valid_before  INTEGER,
+        payload_hash  TEXT,
+        tx_hash       TEXT,
+        server_status INTEGER,
+        reason_code   TEXT,
+        reason        TEXT
+    );
+    CREATE INDEX payments_by_time ON payments (created_at);
+    CREATE INDEX payments_by_host ON payments (host, created_at);
+    CREATE INDEX payments_by_status ON payments (status);",
+];
+
+/// Brings the schema up to date, in one transaction per step.
+pub(crate) fn run(conn: &mut Connection) -> rusqlite::Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    // A newer Purse may have gone further: its additions are left alone.
+    let done = usize::try_from(current).unwrap_or(0);
+    for (version, sql) in (1i64..).zip(MIGRATIONS).skip(done) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_run_once_and_a_newer_file_still_opens() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn).unwrap();
+        run(&mut conn).unwrap();
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+        // A later Purse added a table and bumped the version.
+        conn.execute_batch("CREATE TABLE later (x); PRAGMA user_version = 99;").unwrap();
+        run(&mut conn).unwrap();
+        conn.execute(
+            "INSERT INTO payments (created_at, updated_at, status, method, url, host)
+                      VALUES (1, 1, 'requested', 'GET', 'http://a/', 'a')",
+            [],
+        )
+        .unwrap();
+    }
+}
