@@ -106,11 +106,17 @@ pub(crate) fn load_or_create(
                 stored
             }
             None => {
-                let (_, stored) =
+                let (_, made) =
                     CertificateAuthority::generate(&ca_name(&context.profile), provider.clone())?;
-                keychain.set(KEYCHAIN_ENTRY, &Secret::new(stored.to_text()))?;
+                keychain.set(KEYCHAIN_ENTRY, &Secret::new(made.to_text()))?;
                 tracing::info!("made a new local CA; its key is in the OS keychain");
-                stored
+                // Two processes starting at once (the app and the CLI) converge on whichever
+                // CA was stored last.
+                match keychain.get(KEYCHAIN_ENTRY)? {
+                    Some(secret) => StoredCa::from_text(secret.expose())
+                        .context("the CA in the keychain is unreadable")?,
+                    None => made,
+                }
             }
         },
         Err(error) if error.is_unavailable() => {

@@ -11,14 +11,20 @@ use std::{
     time::{Duration, Instant},
 };
 
-struct Scratch(PathBuf);
+struct Scratch(PathBuf, String);
 
 impl Scratch {
+    /// A data dir, a home and a keychain profile of the test's own, so that tests running
+    /// at once never share a CA.
     fn new(tag: &str) -> Self {
         let dir = std::env::temp_dir().join(format!("purse-cli-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        Self(dir)
+        Self(dir, format!("test-{tag}-{}", std::process::id()))
+    }
+
+    fn profile(&self) -> &str {
+        &self.1
     }
 
     fn data_dir(&self) -> String {
@@ -37,7 +43,7 @@ fn purse(scratch: &Scratch, args: &[&str]) -> Command {
     command
         .args(args)
         .env("PURSE_DATA_DIR", scratch.data_dir())
-        .env("PURSE_PROFILE", format!("test-{}", std::process::id()))
+        .env("PURSE_PROFILE", scratch.profile())
         .env("HOME", &scratch.0);
     command
 }
@@ -216,7 +222,7 @@ fn ca_install_and_uninstall_change_an_nss_database() {
     };
     let output = run(&scratch, &["ca", "install", "--nssdb", &db_arg]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let nickname = format!("Purse Local CA (test-{})", std::process::id());
+    let nickname = format!("Purse Local CA ({})", scratch.profile());
     assert!(list().contains(&nickname), "{}", list());
     assert!(String::from_utf8_lossy(&output.stdout).contains("update-ca-certificates"));
 
