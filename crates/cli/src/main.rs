@@ -1,5 +1,6 @@
 //! `purse`: the headless x402 wallet and its command line.
 
+mod account;
 mod ca;
 mod env;
 mod history;
@@ -23,6 +24,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Payer accounts: keys in the OS keychain.
+    #[command(subcommand)]
+    Account(account::Command),
     /// Run the proxy on 127.0.0.1 that browsers and tools point at, until Ctrl-C.
     Proxy(proxy::ProxyArgs),
     /// The local CA that intercepted HTTPS is signed by.
@@ -48,6 +52,7 @@ fn main() -> ExitCode {
         .with_target(false)
         .init();
     let result = match cli.command {
+        Command::Account(command) => command.run(),
         Command::Proxy(args) => args.run(),
         Command::Ca(command) => command.run(),
         Command::Env(args) => args.run(),

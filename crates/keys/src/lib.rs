@@ -13,9 +13,16 @@
 //! for it: [`Keychain::get`] and [`Keychain::set`] never fall back by themselves, they say
 //! that the keychain is unavailable and why.
 
+mod accounts;
+
 use std::fmt;
 
 use zeroize::Zeroizing;
+
+pub use accounts::{
+    AccountError, NewAccount, from_mnemonic, from_private_key, generate, read_keystore,
+    write_keystore,
+};
 
 /// The keychain service that holds every Purse secret.
 pub const SERVICE: &str = "purse";
@@ -96,19 +103,19 @@ impl Keychain {
         &self.profile
     }
 
-    fn account(&self, name: &str) -> String {
+    fn entry_account(&self, name: &str) -> String {
         format!("{}/{name}", self.profile)
     }
 
     fn entry(&self, name: &str) -> Result<keyring::Entry> {
-        keyring::Entry::new(SERVICE, &self.account(name)).map_err(|e| self.error(name, e))
+        keyring::Entry::new(SERVICE, &self.entry_account(name)).map_err(|e| self.error(name, e))
     }
 
     fn error(&self, name: &str, error: keyring::Error) -> Error {
         match error {
             keyring::Error::NoStorageAccess(e) => Error::Unavailable { reason: e.to_string() },
             keyring::Error::PlatformFailure(e) => Error::Unavailable { reason: e.to_string() },
-            keyring::Error::BadEncoding(_) => Error::Corrupt { account: self.account(name) },
+            keyring::Error::BadEncoding(_) => Error::Corrupt { account: self.entry_account(name) },
             other => Error::Platform { reason: other.to_string() },
         }
     }

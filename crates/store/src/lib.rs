@@ -1,5 +1,6 @@
 //! Purse's SQLite database (`purse.db` in the data dir): every payment attempt with its
-//! lifecycle, and the queries behind `purse history`.
+//! lifecycle, the queries behind `purse history`, and the list of payer accounts (their
+//! public data only; keys live in the keychain).
 //!
 //! - WAL with a busy timeout, so that the app and the CLI can have it open at once;
 //!   `synchronous=NORMAL`: a committed row survives a killed process, and only an OS
@@ -11,6 +12,7 @@
 //! - The signed payment header is never stored: anyone holding it could settle it. A row
 //!   keeps the nonce, `validBefore` and the payload's hash instead.
 
+mod accounts;
 mod history;
 mod migrations;
 mod payment;
@@ -19,6 +21,7 @@ use std::{path::Path, time::Duration};
 
 use rusqlite::Connection;
 
+pub use accounts::{Account, KeyStorage};
 pub use history::{HistoryFilter, Summary, SummaryRow};
 pub use payment::{NewPayment, Payment, PaymentId, Status, Update};
 

@@ -36,6 +36,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX payments_by_time ON payments (created_at);
     CREATE INDEX payments_by_host ON payments (host, created_at);
     CREATE INDEX payments_by_status ON payments (status);",
+    // 2: payer accounts' public data (keys live in the keychain or a keystore file).
+    "CREATE TABLE accounts (
+        address       TEXT PRIMARY KEY,
+        label         TEXT,
+        is_default    INTEGER NOT NULL DEFAULT 0,
+        storage       TEXT NOT NULL CHECK (storage IN ('keychain','keystore')),
+        keystore_path TEXT,
+        created_at    INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX accounts_one_default ON accounts (is_default) WHERE is_default = 1;",
 ];
 
 /// Brings the schema up to date, in one transaction per step.

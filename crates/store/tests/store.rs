@@ -195,3 +195,55 @@ fn two_connections_share_the_file_and_see_each_others_writes() {
     assert_ne!(app.data_version().unwrap(), before, "the app notices the CLI's write");
     assert_eq!(app.history(&HistoryFilter::default()).unwrap().len(), 1);
 }
+
+#[test]
+fn accounts_keep_one_default() {
+    use purse_store::KeyStorage;
+    let db = TempDb::new("accounts");
+    let store = Store::open(&db.path()).unwrap();
+    assert_eq!(store.default_account().unwrap(), None);
+    store
+        .add_account(
+            "0xAaA0000000000000000000000000000000000001",
+            Some("main"),
+            &KeyStorage::Keychain,
+            1,
+        )
+        .unwrap();
+    store
+        .add_account(
+            "0xBbB0000000000000000000000000000000000002",
+            None,
+            &KeyStorage::Keystore("/k.json".into()),
+            2,
+        )
+        .unwrap();
+    assert!(
+        store
+            .add_account(
+                "0xaaa0000000000000000000000000000000000001",
+                None,
+                &KeyStorage::Keychain,
+                3
+            )
+            .is_err()
+            || store.accounts().unwrap().len() == 3
+    );
+    let first = store.default_account().unwrap().unwrap();
+    assert_eq!(
+        (first.address.as_str(), first.label.as_deref()),
+        ("0xAaA0000000000000000000000000000000000001", Some("main"))
+    );
+
+    store.set_default_account("0xbbb0000000000000000000000000000000000002").unwrap();
+    let accounts = store.accounts().unwrap();
+    assert_eq!(accounts.iter().filter(|a| a.is_default).count(), 1);
+    assert_eq!(accounts[0].storage, KeyStorage::Keystore("/k.json".into()));
+
+    store.remove_account("0xBbB0000000000000000000000000000000000002").unwrap();
+    assert_eq!(
+        store.default_account().unwrap().unwrap().address,
+        "0xAaA0000000000000000000000000000000000001"
+    );
+    assert!(store.set_default_account("0xCcC0000000000000000000000000000000000003").is_err());
+}

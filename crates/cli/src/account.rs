@@ -1,0 +1,315 @@
+//! `purse account`: payer accounts, their keys in the OS keychain.
+
+use std::{
+    io::{BufRead as _, IsTerminal as _, Write as _},
+    path::{Path, PathBuf},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Subcommand};
+use purse_keys::{Keychain, Secret};
+use purse_store::{KeyStorage, Store};
+
+use crate::settings::{Context, Place};
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Make a new account from a fresh 12-word BIP-39 mnemonic, shown once for backup.
+    New {
+        /// A name for it.
+        #[arg(long)]
+        label: Option<String>,
+        /// Do not show the mnemonic (the key is still stored).
+        #[arg(long)]
+        quiet: bool,
+        #[command(flatten)]
+        keystore: KeystoreArgs,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Import an account from a private key or a mnemonic.
+    Import {
+        /// A file holding a 0x-prefixed hex private key.
+        #[arg(
+            long,
+            value_name = "F",
+            conflicts_with = "mnemonic_file",
+            required_unless_present = "mnemonic_file"
+        )]
+        private_key_file: Option<PathBuf>,
+        /// A file holding a BIP-39 mnemonic (English).
+        #[arg(long, value_name = "F")]
+        mnemonic_file: Option<PathBuf>,
+        /// Which account of the mnemonic: m/44'/60'/0'/0/N.
+        #[arg(long, value_name = "N", default_value_t = 0, requires = "mnemonic_file")]
+        index: u32,
+        /// A name for it.
+        #[arg(long)]
+        label: Option<String>,
+        #[command(flatten)]
+        keystore: KeystoreArgs,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// List the accounts (addresses and labels; never keys).
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Forget an account and delete its key from the keychain. Asks first: a key that is
+    /// not backed up cannot be recovered.
+    Remove {
+        /// The account's address.
+        address: String,
+        /// Do not ask (for scripts).
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Make an account the one payments use.
+    Default {
+        /// The account's address.
+        address: String,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Write an account's key to an encrypted JSON keystore (v3).
+    Export {
+        /// The account's address.
+        address: String,
+        /// The keystore file to write (never overwritten).
+        #[arg(long, value_name = "FILE")]
+        keystore: PathBuf,
+        /// Read the keystore's password from this file instead of asking.
+        #[arg(long, value_name = "F")]
+        password_file: Option<PathBuf>,
+        #[command(flatten)]
+        place: Place,
+    },
+}
+
+/// On a host without a keychain: keep the key in an encrypted keystore file instead.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct KeystoreArgs {
+    /// Keep the key in this encrypted JSON keystore instead of the OS keychain (for hosts
+    /// without one).
+    #[arg(long, value_name = "FILE")]
+    keystore: Option<PathBuf>,
+    /// Read the keystore's password from this file instead of asking.
+    #[arg(long, value_name = "F", requires = "keystore")]
+    password_file: Option<PathBuf>,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn read_secret(path: &Path, what: &str) -> Result<Secret> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
+    Ok(Secret::new(text.trim().to_owned()))
+}
+
+/// A password from `--password-file`, or asked on the terminal (twice when `confirm`).
+fn password(file: Option<&Path>, confirm: bool) -> Result<Secret> {
+    if let Some(path) = file {
+        return read_secret(path, "password");
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("no terminal to ask for a password: pass --password-file F");
+    }
+    let first = Secret::new(rpassword::prompt_password("Keystore password: ")?);
+    if confirm && first != Secret::new(rpassword::prompt_password("Again: ")?) {
+        bail!("the passwords differ");
+    }
+    if first.expose().is_empty() {
+        bail!("an empty password would leave the key unprotected");
+    }
+    Ok(first)
+}
+
+struct Accounts {
+    context: Context,
+    store: Store,
+}
+
+impl Accounts {
+    fn open(place: &Place) -> Result<Self> {
+        let context = place.resolve()?;
+        let path = context.path("purse.db");
+        let store =
+            Store::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        Ok(Self { context, store })
+    }
+
+    fn keychain(&self) -> Keychain {
+        Keychain::new(&self.context.profile)
+    }
+
+    /// Keeps `signer`'s key (keychain, or the keystore asked for) and lists the account.
+    fn add(
+        &self,
+        signer: &alloy::signers::local::PrivateKeySigner,
+        label: Option<&str>,
+        keystore: &KeystoreArgs,
+    ) -> Result<String> {
+        let address = signer.address().to_checksum(None);
+        if self.store.account(&address)?.is_some() {
+            bail!("account {address} is already there");
+        }
+        let storage = match &keystore.keystore {
+            Some(path) => {
+                let password = password(keystore.password_file.as_deref(), true)?;
+                purse_keys::write_keystore(path, signer, &password)?;
+                let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+                KeyStorage::Keystore(path.display().to_string())
+            }
+            None => {
+                self.keychain().store_account(signer).map_err(|e| {
+                    anyhow::anyhow!("{e}. On a host without a keychain, keep the key in an encrypted file with --keystore FILE")
+                })?;
+                KeyStorage::Keychain
+            }
+        };
+        self.store.add_account(&address, label, &storage, now_ms())?;
+        Ok(address)
+    }
+}
+
+fn confirm(question: &str) -> Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        bail!("{question} needs a yes: pass --yes to confirm without a terminal");
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+impl Command {
+    pub(crate) fn run(self) -> Result<()> {
+        match self {
+            Self::New { label, quiet, keystore, place } => {
+                let accounts = Accounts::open(&place)?;
+                let made = purse_keys::generate()?;
+                let address = accounts.add(&made.signer, label.as_deref(), &keystore)?;
+                if !quiet {
+                    eprintln!(
+                        "Write these 12 words down and keep them safe: they restore this account, and they are not shown again."
+                    );
+                    crate::print(made.mnemonic.expose())?;
+                }
+                crate::print(&address)
+            }
+            Self::Import { private_key_file, mnemonic_file, index, label, keystore, place } => {
+                let accounts = Accounts::open(&place)?;
+                let signer = match (private_key_file, mnemonic_file) {
+                    (Some(path), _) => {
+                        purse_keys::from_private_key(&read_secret(&path, "private key")?)
+                            .with_context(|| {
+                                format!("{} does not hold a private key", path.display())
+                            })?
+                    }
+                    (None, Some(path)) => {
+                        purse_keys::from_mnemonic(&read_secret(&path, "mnemonic")?, index)
+                            .with_context(|| {
+                                format!("{} does not hold a mnemonic", path.display())
+                            })?
+                    }
+                    (None, None) => bail!("pass --private-key-file F or --mnemonic-file F"),
+                };
+                crate::print(&accounts.add(&signer, label.as_deref(), &keystore)?)
+            }
+            Self::List { json, place } => {
+                let list = Accounts::open(&place)?.store.accounts()?;
+                if json {
+                    return crate::print(&serde_json::to_string_pretty(&list)?);
+                }
+                if list.is_empty() {
+                    eprintln!("no accounts yet: `purse account new` or `purse account import`");
+                    return Ok(());
+                }
+                let lines: Vec<String> = list
+                    .iter()
+                    .map(|a| {
+                        let storage = match &a.storage {
+                            KeyStorage::Keychain => "keychain".to_owned(),
+                            KeyStorage::Keystore(path) => format!("keystore {path}"),
+                        };
+                        format!(
+                            "{} {}  {:<16}  {storage}",
+                            if a.is_default { "*" } else { " " },
+                            a.address,
+                            a.label.as_deref().unwrap_or("")
+                        )
+                    })
+                    .collect();
+                crate::print(&lines.join("\n"))
+            }
+            Self::Remove { address, yes, place } => {
+                let accounts = Accounts::open(&place)?;
+                let account = accounts
+                    .store
+                    .account(&address)?
+                    .with_context(|| format!("no account {address}"))?;
+                if !yes
+                    && !confirm(&format!(
+                        "Remove {} and delete its key? Funds it holds are lost unless its key or words are backed up.",
+                        account.address
+                    ))?
+                {
+                    bail!("kept {}", account.address);
+                }
+                if account.storage == KeyStorage::Keychain {
+                    let parsed =
+                        account.address.parse().context("a stored address is malformed")?;
+                    accounts.keychain().remove_account(parsed)?;
+                }
+                accounts.store.remove_account(&account.address)?;
+                eprintln!("removed {}", account.address);
+                Ok(())
+            }
+            Self::Default { address, place } => {
+                let accounts = Accounts::open(&place)?;
+                accounts.store.set_default_account(&address)?;
+                eprintln!(
+                    "payments now use {}",
+                    accounts.store.default_account()?.map(|a| a.address).unwrap_or(address)
+                );
+                Ok(())
+            }
+            Self::Export { address, keystore, password_file, place } => {
+                let accounts = Accounts::open(&place)?;
+                let account = accounts
+                    .store
+                    .account(&address)?
+                    .with_context(|| format!("no account {address}"))?;
+                let signer = match &account.storage {
+                    KeyStorage::Keychain => {
+                        let parsed =
+                            account.address.parse().context("a stored address is malformed")?;
+                        accounts.keychain().account(parsed)?.with_context(|| {
+                            format!("the keychain holds no key for {}", account.address)
+                        })?
+                    }
+                    KeyStorage::Keystore(path) => {
+                        let password = password(password_file.as_deref(), false)?;
+                        purse_keys::read_keystore(Path::new(path), &password)?
+                    }
+                };
+                let password = password(password_file.as_deref(), true)?;
+                purse_keys::write_keystore(&keystore, &signer, &password)?;
+                eprintln!("wrote {} (encrypted; mode 0600)", keystore.display());
+                Ok(())
+            }
+        }
+    }
+}
