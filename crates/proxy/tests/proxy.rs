@@ -92,15 +92,8 @@ async fn https_is_intercepted_for_dns_names_and_ip_literals() {
     let server = upstream(Some(upstream_ca.server_config(&[b"http/1.1"]))).await;
     let proxy = TestProxy::start(config(&upstream_ca), None).await;
     for host in ["localhost", "127.0.0.1"] {
-        let output = curl(args(&[
-            "-i",
-            "--proxy",
-            &proxy.url(),
-            "--cacert",
-            &path_str(&proxy.ca_file),
-            &format!("https://{host}:{}/status/201", server.port()),
-        ]))
-        .await;
+        let output =
+            proxy.curl(&["-i", &format!("https://{host}:{}/status/201", server.port())]).await;
         let (head, body) = split_response(&output.stdout);
         assert!(
             head.starts_with("HTTP/1.1 201") || head.starts_with("HTTP/2 201"),
@@ -120,17 +113,7 @@ async fn https_is_intercepted_for_dns_names_and_ip_literals() {
 
     // A large body over intercepted TLS, on one keep-alive connection with a second request.
     let url = format!("https://localhost:{}/bytes?n=1048576", server.port());
-    let output = curl(args(&[
-        "--proxy",
-        &proxy.url(),
-        "--cacert",
-        &path_str(&proxy.ca_file),
-        &url,
-        "-o",
-        "/dev/stdout",
-        &url,
-    ]))
-    .await;
+    let output = proxy.curl(&[&url, "-o", "/dev/stdout", &url]).await;
     assert!(output.stdout == [pattern(1_048_576), pattern(1_048_576)].concat());
 }
 
@@ -140,16 +123,9 @@ async fn upstreams_that_prefer_http2_get_it() {
     let server = upstream(Some(upstream_ca.server_config(&[b"h2", b"http/1.1"]))).await;
     let proxy = TestProxy::start(config(&upstream_ca), None).await;
     for client_version in ["--http1.1", "--http2"] {
-        let output = curl(args(&[
-            "-i",
-            client_version,
-            "--proxy",
-            &proxy.url(),
-            "--cacert",
-            &path_str(&proxy.ca_file),
-            &format!("https://localhost:{}/echo", server.port()),
-        ]))
-        .await;
+        let output = proxy
+            .curl(&["-i", client_version, &format!("https://localhost:{}/echo", server.port())])
+            .await;
         let (head, _) = split_response(&output.stdout);
         assert!(
             head.to_ascii_lowercase().contains("x-version: http/2.0"),
@@ -164,15 +140,8 @@ async fn a_bad_upstream_certificate_is_an_error_the_client_sees() {
     let untrusted = UpstreamCa::new("untrusted");
     let server = upstream(Some(untrusted.server_config(&[b"http/1.1"]))).await;
     let proxy = TestProxy::start(config(&trusted), None).await;
-    let output = curl(args(&[
-        "-i",
-        "--proxy",
-        &proxy.url(),
-        "--cacert",
-        &path_str(&proxy.ca_file),
-        &format!("https://localhost:{}/status/200", server.port()),
-    ]))
-    .await;
+    let output =
+        proxy.curl(&["-i", &format!("https://localhost:{}/status/200", server.port())]).await;
     let (head, body) = split_response(&output.stdout);
     assert!(head.starts_with("HTTP/1.1 502") || head.starts_with("HTTP/2 502"), "{head}");
     let body = String::from_utf8_lossy(&body);
@@ -196,13 +165,10 @@ async fn passthrough_hosts_are_tunnelled_untouched() {
             .await;
     assert_eq!(output.stdout, b"status 200", "{}", String::from_utf8_lossy(&output.stderr));
     // Trusting only the Purse CA fails there, and works for a host that is intercepted.
-    let output =
-        curl(args(&["--proxy", &proxy.url(), "--cacert", &path_str(&proxy.ca_file), &url])).await;
+    let output = proxy.curl(&[&url]).await;
     assert!(!output.status.success());
     let intercepted = format!("https://127.0.0.1:{}/status/200", server.port());
-    let output =
-        curl(args(&["--proxy", &proxy.url(), "--cacert", &path_str(&proxy.ca_file), &intercepted]))
-            .await;
+    let output = proxy.curl(&[&intercepted]).await;
     assert_eq!(output.stdout, b"status 200");
 }
 
@@ -466,14 +432,7 @@ async fn everything_can_go_through_an_upstream_proxy() {
     ]))
     .await;
     assert_eq!(output.stdout, b"status 200", "{}", String::from_utf8_lossy(&output.stderr));
-    let output = curl(args(&[
-        "--proxy",
-        &proxy.url(),
-        "--cacert",
-        &path_str(&proxy.ca_file),
-        &format!("https://localhost:{}/status/200", tls.port()),
-    ]))
-    .await;
+    let output = proxy.curl(&[&format!("https://localhost:{}/status/200", tls.port())]).await;
     assert_eq!(output.stdout, b"status 200", "{}", String::from_utf8_lossy(&output.stderr));
 
     // A passthrough host is tunnelled through the corporate proxy too.
@@ -498,14 +457,7 @@ async fn everything_can_go_through_an_upstream_proxy() {
     let mut wrong = config(&upstream_ca);
     wrong.upstream_proxy = Some(format!("http://corp:nope@{}", corporate.address).parse().unwrap());
     let proxy = TestProxy::start(wrong, None).await;
-    let output = curl(args(&[
-        "--proxy",
-        &proxy.url(),
-        "--cacert",
-        &path_str(&proxy.ca_file),
-        &format!("https://localhost:{}/status/200", tls.port()),
-    ]))
-    .await;
+    let output = proxy.curl(&[&format!("https://localhost:{}/status/200", tls.port())]).await;
     let body = String::from_utf8_lossy(&output.stdout);
     assert!(body.contains("refused CONNECT") && body.contains("407"), "{body}");
 }

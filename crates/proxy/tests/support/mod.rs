@@ -282,6 +282,14 @@ impl TestProxy {
     pub fn url(&self) -> String {
         format!("http://{}", self.address)
     }
+
+    /// curl through this proxy, trusting its CA, with `args` after those options.
+    pub async fn curl(&self, args: &[&str]) -> Output {
+        let mut all =
+            vec!["--proxy".to_owned(), self.url(), "--cacert".to_owned(), path_str(&self.ca_file)];
+        all.extend(args.iter().map(|a| (*a).to_owned()));
+        curl(all).await
+    }
 }
 
 impl Drop for TestProxy {
