@@ -38,17 +38,8 @@ fn incoming(body: Incoming) -> Body {
     body.map_err(BoxError::from).boxed_unsync()
 }
 
-pub(crate) fn text_response(status: StatusCode, text: &'static str) -> Response<Body> {
-    let mut response = Response::new(full(Bytes::from_static(text.as_bytes())));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-    response
-}
-
-fn error_response(status: StatusCode, text: String) -> Response<Body> {
-    let mut response = Response::new(full(Bytes::from(text)));
+pub(crate) fn text_response(status: StatusCode, text: impl Into<Bytes>) -> Response<Body> {
+    let mut response = Response::new(full(text.into()));
     *response.status_mut() = status;
     response
         .headers_mut()
@@ -344,7 +335,7 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 
 fn bad_gateway(target: &Target, error: &dyn std::fmt::Display) -> Response<Body> {
     tracing::warn!(authority = %target.authority, %error, "upstream failed: answered 502");
-    error_response(StatusCode::BAD_GATEWAY, format!("Purse: {error}\n"))
+    text_response(StatusCode::BAD_GATEWAY, format!("Purse: {error}\n"))
 }
 
 /// The upstream answer as the client gets it.
@@ -361,7 +352,7 @@ where
         }
         Err(error) => {
             tracing::warn!(%error, "upstream failed: answered 502");
-            error_response(StatusCode::BAD_GATEWAY, format!("Purse: {error}\n"))
+            text_response(StatusCode::BAD_GATEWAY, format!("Purse: {error}\n"))
         }
     }
 }

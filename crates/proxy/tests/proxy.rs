@@ -226,19 +226,15 @@ async fn a_402_is_resent_once_with_the_hook_headers_and_the_body_intact() {
     headers.insert("x-test-payment", "signed".parse().unwrap());
     let hook = RecordingHook::new(Verdict::Resend { headers });
     let proxy = TestProxy::start(config(&upstream_ca), Some(hook.clone())).await;
-    let ca = path_str(&proxy.ca_file);
 
-    let output = curl(args(&[
-        "-i",
-        "--proxy",
-        &proxy.url(),
-        "--cacert",
-        &ca,
-        "--data-binary",
-        "order=42&note=ü",
-        &format!("https://localhost:{}/pay", server.port()),
-    ]))
-    .await;
+    let output = proxy
+        .curl(&[
+            "-i",
+            "--data-binary",
+            "order=42&note=ü",
+            &format!("https://localhost:{}/pay", server.port()),
+        ])
+        .await;
     let (head, body) = split_response(&output.stdout);
     assert!(support::status_is(&head, 200), "{head}");
     assert!(head.contains("x-test-settled: signed"), "{head}");
@@ -256,15 +252,8 @@ async fn a_402_is_resent_once_with_the_hook_headers_and_the_body_intact() {
     assert_eq!(*hook.resent.lock().unwrap(), vec![Ok(200)]);
 
     // A second 402 after the re-send reaches the client; nothing is asked again.
-    let output = curl(args(&[
-        "-i",
-        "--proxy",
-        &proxy.url(),
-        "--cacert",
-        &ca,
-        &format!("https://localhost:{}/always402", server.port()),
-    ]))
-    .await;
+    let output =
+        proxy.curl(&["-i", &format!("https://localhost:{}/always402", server.port())]).await;
     let (head, body) = split_response(&output.stdout);
     assert!(support::status_is(&head, 402), "{head}");
     assert_eq!(body, b"pay again");

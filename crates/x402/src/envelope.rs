@@ -82,17 +82,6 @@ impl<R: Requirements> Envelope<R> {
     pub fn field(&self, name: &str) -> Option<&Value> {
         if name == "accepts" { None } else { self.rest.get(name) }
     }
-
-    /// The whole object as the server sent it.
-    pub fn to_object(&self) -> Object {
-        let mut object = self.rest.clone();
-        if let Some(slot) = object.get_mut("accepts") {
-            *slot = Value::Array(
-                self.accepts.iter().map(|r| Value::Object(r.as_object().clone())).collect(),
-            );
-        }
-        object
-    }
 }
 
 impl<R: Requirements> Serialize for Envelope<R> {
