@@ -33,6 +33,8 @@ pub enum Reason {
     AlreadyPaid,
     /// The keychain could not give the key.
     Keychain,
+    /// The history database failed, so nothing was paid.
+    History,
 }
 
 impl Reason {
@@ -52,6 +54,7 @@ impl Reason {
             Self::InsecureTransport => "insecure-transport",
             Self::AlreadyPaid => "already-paid",
             Self::Keychain => "keychain",
+            Self::History => "history",
         }
     }
 }

@@ -197,25 +197,69 @@ impl Forwarder {
             tracing::debug!(uri = %snapshot.uri, "402 body too large to read: passed through");
             return finish(Ok(Response::from_parts(parts, body)));
         };
-        let payment_required = ResponseSnapshot {
+        let first = ResponseSnapshot {
             status: parts.status,
             headers: parts.headers.clone(),
             body: whole.clone(),
         };
-        match hook.on_payment_required(&snapshot, &payment_required).await {
-            Verdict::PassThrough { headers } => {
-                let mut response = Response::from_parts(parts, full(whole));
-                response.headers_mut().extend(headers);
-                finish(Ok(response))
-            }
-            Verdict::Resend { headers } => {
-                let Some(kept) = snapshot.body.clone() else {
-                    tracing::warn!(uri = %snapshot.uri, "asked to re-send a request too large to keep: passed the 402 through");
-                    return finish(Ok(Response::from_parts(parts, full(whole))));
-                };
-                self.resend(hook.as_ref(), &snapshot, kept, headers, &target).await
+        let pass = |headers: HeaderMap| {
+            let mut response = Response::from_parts(parts, full(whole));
+            response.headers_mut().extend(headers);
+            finish(Ok(response))
+        };
+        let mut verdict = hook.on_payment_required(&snapshot, &first).await;
+        let mut asked_again = false;
+        loop {
+            match verdict {
+                Verdict::PassThrough { headers } => return pass(headers),
+                Verdict::Resend { headers, ticket } => {
+                    let Some(kept) = snapshot.body.clone() else {
+                        tracing::warn!(uri = %snapshot.uri, "asked to re-send a request too large to keep: passed the 402 through");
+                        return pass(HeaderMap::new());
+                    };
+                    return self
+                        .resend(hook.as_ref(), &snapshot, kept, headers, ticket, &target)
+                        .await;
+                }
+                Verdict::AskAgain { headers } => {
+                    let (Some(kept), false) = (snapshot.body.clone(), asked_again) else {
+                        return pass(HeaderMap::new());
+                    };
+                    asked_again = true;
+                    let Some(second) = self.ask_again(&snapshot, kept, headers, &target).await
+                    else {
+                        return pass(HeaderMap::new());
+                    };
+                    verdict = hook.on_payment_required(&snapshot, &second).await;
+                }
             }
         }
+    }
+
+    /// Sends the kept request again with `replace` headers set, to read another 402 (a v1
+    /// server's JSON instead of its browser paywall). `None` when the answer is not a
+    /// readable 402.
+    async fn ask_again(
+        &self,
+        snapshot: &RequestSnapshot,
+        body: Bytes,
+        replace: HeaderMap,
+        target: &Target,
+    ) -> Option<ResponseSnapshot> {
+        let mut request = Request::new(full(body));
+        *request.method_mut() = snapshot.method.clone();
+        *request.uri_mut() = snapshot.uri.clone();
+        *request.headers_mut() = snapshot.headers.clone();
+        for (name, value) in &replace {
+            request.headers_mut().insert(name, value.clone());
+        }
+        let response = self.send(request, target).await.ok()?;
+        if response.status() != StatusCode::PAYMENT_REQUIRED {
+            return None;
+        }
+        let (parts, body) = response.into_parts();
+        let (_, whole) = keep_body(body, self.limits.max_402_body).await.ok()?;
+        Some(ResponseSnapshot { status: parts.status, headers: parts.headers, body: whole? })
     }
 
     /// Sends the kept request again with `extra` headers; whatever answers goes to the client.
@@ -225,6 +269,7 @@ impl Forwarder {
         snapshot: &RequestSnapshot,
         body: Bytes,
         extra: HeaderMap,
+        ticket: u64,
         target: &Target,
     ) -> Response<Body> {
         let mut request = Request::new(full(body));
@@ -235,9 +280,9 @@ impl Forwarder {
         let response = self.send(request, target).await;
         match &response {
             Ok(response) => {
-                hook.on_resent(snapshot, Ok((response.status(), response.headers()))).await
+                hook.on_resent(snapshot, ticket, Ok((response.status(), response.headers()))).await
             }
-            Err(error) => hook.on_resent(snapshot, Err(error.to_string().as_str())).await,
+            Err(error) => hook.on_resent(snapshot, ticket, Err(error.to_string().as_str())).await,
         }
         finish(response)
     }

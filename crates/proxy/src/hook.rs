@@ -54,6 +54,17 @@ pub enum Verdict {
     Resend {
         /// Headers added to the request's.
         headers: HeaderMap,
+        /// The hook's own number for this payment, handed back to
+        /// [`PaymentHook::on_resent`].
+        ticket: u64,
+    },
+    /// Send the request again with these headers replaced (a v1 server answers a
+    /// browser's `Accept: text/html` with a paywall page, and its JSON to other clients),
+    /// and ask the hook once more about that answer. The request is re-asked at most once;
+    /// if the hook then passes, the client gets the first 402 with the added headers.
+    AskAgain {
+        /// Headers that replace the request's.
+        headers: HeaderMap,
     },
 }
 
@@ -85,9 +96,10 @@ pub trait PaymentHook: Send + Sync + 'static {
     fn on_resent<'a>(
         &'a self,
         request: &'a RequestSnapshot,
+        ticket: u64,
         outcome: Result<(StatusCode, &'a HeaderMap), &'a str>,
     ) -> HookFuture<'a, ()> {
-        let _ = (request, outcome);
+        let _ = (request, ticket, outcome);
         Box::pin(async {})
     }
 }

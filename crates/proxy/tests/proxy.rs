@@ -224,7 +224,7 @@ async fn a_402_is_resent_once_with_the_hook_headers_and_the_body_intact() {
     let server = upstream(Some(upstream_ca.server_config(&[b"http/1.1"]))).await;
     let mut headers = HeaderMap::new();
     headers.insert("x-test-payment", "signed".parse().unwrap());
-    let hook = RecordingHook::new(Verdict::Resend { headers });
+    let hook = RecordingHook::new(Verdict::Resend { headers, ticket: 1 });
     let proxy = TestProxy::start(config(&upstream_ca), Some(hook.clone())).await;
 
     let output = proxy
@@ -288,7 +288,7 @@ async fn a_pass_through_verdict_adds_its_headers_and_large_bodies_are_never_rese
     // Above the replay limit the body streams through, and a Resend becomes a pass-through.
     let mut headers = HeaderMap::new();
     headers.insert("x-test-payment", "signed".parse().unwrap());
-    let paying = RecordingHook::new(Verdict::Resend { headers });
+    let paying = RecordingHook::new(Verdict::Resend { headers, ticket: 1 });
     let mut small = config(&upstream_ca);
     small.limits = Limits { max_replay_body: 1000, ..Limits::default() };
     let proxy = TestProxy::start(small, Some(paying.clone())).await;

@@ -372,6 +372,7 @@ impl PaymentHook for RecordingHook {
     fn on_resent<'a>(
         &'a self,
         _request: &'a purse_proxy::RequestSnapshot,
+        _ticket: u64,
         outcome: Result<(StatusCode, &'a http::HeaderMap), &'a str>,
     ) -> purse_proxy::HookFuture<'a, ()> {
         self.resent.lock().unwrap().push(outcome.map(|(s, _)| s.as_u16()).map_err(str::to_owned));
