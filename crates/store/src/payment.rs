@@ -269,6 +269,57 @@ impl Store {
         Ok(self.conn().last_insert_rowid())
     }
 
+    /// Records a payment already decided: `refused`, or `signed` (written before the
+    /// payment leaves, so that a crash right after still shows it), with what `update`
+    /// knows. One statement: the paying path waits for one write only.
+    pub fn insert(&self, new: &NewPayment, status: Status, update: &Update) -> Result<PaymentId> {
+        if !Status::Requested.can_become(status) {
+            return Err(Error::Transition { from: Status::Requested, to: status });
+        }
+        let mut statement = self.conn().prepare_cached(
+            "INSERT INTO payments (created_at, updated_at, status, client, method, url, host,
+                 x402_version, scheme, network, asset, amount, pay_to, decided_by, payer, nonce,
+                 valid_before, payload_hash, reason_code, reason)
+             VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                 ?17, ?18, ?19)",
+        )?;
+        statement.execute(params![
+            new.at,
+            status.as_str(),
+            new.client,
+            new.method,
+            new.url,
+            new.host,
+            new.x402_version,
+            new.scheme,
+            new.network,
+            new.asset,
+            new.amount,
+            new.pay_to,
+            update.decided_by,
+            update.payer,
+            update.nonce,
+            update.valid_before,
+            update.payload_hash,
+            update.reason_code,
+            update.reason
+        ])?;
+        Ok(self.conn().last_insert_rowid())
+    }
+
+    /// `(network, asset, amount)` of the payments since `since` (Unix ms) that were signed
+    /// and are not known to have failed: what counts against a budget.
+    pub fn spent_since(&self, since: i64) -> Result<Vec<(String, String, String)>> {
+        let mut statement = self.conn().prepare_cached(
+            "SELECT network, asset, amount FROM payments
+             WHERE created_at >= ?1 AND status IN ('signed','sent','settled','confirmed','unsure')
+               AND network IS NOT NULL AND asset IS NOT NULL AND amount IS NOT NULL",
+        )?;
+        let rows =
+            statement.query_map([since], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Moves payment `id` to `status` at `at` (Unix ms), filling in what `update` knows;
     /// fields `update` leaves empty keep their values. Refuses moves the lifecycle forbids.
     pub fn advance(&self, id: PaymentId, status: Status, at: i64, update: &Update) -> Result<()> {

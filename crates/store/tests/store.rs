@@ -247,3 +247,33 @@ fn accounts_keep_one_default() {
     );
     assert!(store.set_default_account("0xCcC0000000000000000000000000000000000003").is_err());
 }
+
+#[test]
+fn a_decided_payment_is_one_insert_and_counts_against_the_budget_until_it_fails() {
+    let db = TempDb::new("insert");
+    let store = Store::open(&db.path()).unwrap();
+    let signed = Update {
+        decided_by: Some("policy".into()),
+        payer: Some("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".into()),
+        nonce: Some("0x01".into()),
+        valid_before: Some(NOON / 1000 + 60),
+        payload_hash: Some("0xabc".into()),
+        ..Update::default()
+    };
+    let paid = store.insert(&new_payment(NOON, "a.example", "10000"), Status::Signed, &signed);
+    let paid = paid.unwrap();
+    assert_eq!(store.payment(paid).unwrap().unwrap().nonce.as_deref(), Some("0x01"));
+    let refusal = Update { reason_code: Some("over-limit".into()), ..Update::default() };
+    let refused =
+        store.insert(&new_payment(NOON, "a.example", "900000"), Status::Refused, &refusal).unwrap();
+    assert_eq!(store.payment(refused).unwrap().unwrap().status, Status::Refused);
+    assert!(store.insert(&new_payment(NOON, "a", "1"), Status::Settled, &signed).is_err());
+    let yesterday = store.insert(&new_payment(NOON - DAY, "a", "7"), Status::Signed, &signed);
+    assert!(yesterday.is_ok());
+
+    let spent = store.spent_since(NOON - 1000).unwrap();
+    assert_eq!(spent.len(), 1);
+    assert_eq!(spent[0].2, "10000");
+    store.advance(paid, Status::Failed, NOON + 1, &Update::default()).unwrap();
+    assert!(store.spent_since(NOON - 1000).unwrap().is_empty());
+}
