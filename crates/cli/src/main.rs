@@ -1,6 +1,7 @@
 //! `purse`: the headless x402 wallet and its command line.
 
 mod account;
+mod balance;
 mod ca;
 mod env;
 mod history;
@@ -27,6 +28,8 @@ enum Command {
     /// Payer accounts: keys in the OS keychain.
     #[command(subcommand)]
     Account(account::Command),
+    /// Stablecoin balances of an account on the configured networks.
+    Balance(balance::BalanceArgs),
     /// Run the proxy on 127.0.0.1 that browsers and tools point at, until Ctrl-C.
     Proxy(proxy::ProxyArgs),
     /// The local CA that intercepted HTTPS is signed by.
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Account(command) => command.run(),
+        Command::Balance(args) => args.run(),
         Command::Proxy(args) => args.run(),
         Command::Ca(command) => command.run(),
         Command::Env(args) => args.run(),
