@@ -111,7 +111,7 @@ fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-fn read_secret(path: &Path, what: &str) -> Result<Secret> {
+pub(crate) fn read_secret(path: &Path, what: &str) -> Result<Secret> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
     Ok(Secret::new(text.trim().to_owned()))

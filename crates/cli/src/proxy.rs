@@ -25,6 +25,12 @@ pub(crate) struct ProxyArgs {
     /// Send everything through this proxy (a corporate proxy): http://[user:password@]host:port.
     #[arg(long, value_name = "URL")]
     upstream_proxy: Option<String>,
+    /// Do not pay: pass every 402 through untouched.
+    #[arg(long)]
+    no_pay: bool,
+    /// The password of a default account kept in a keystore file, read from this file.
+    #[arg(long, value_name = "F")]
+    password_file: Option<PathBuf>,
     #[command(flatten)]
     place: Place,
 }
@@ -36,7 +42,27 @@ fn patterns(items: &[String]) -> Result<Vec<HostPattern>> {
 impl ProxyArgs {
     pub(crate) fn run(self) -> Result<()> {
         let context = self.place.resolve()?;
-        let settings = context.config()?.proxy;
+        let config = context.config()?;
+        let settings = config.proxy;
+        // Read while the process has one thread: the offset cannot be read safely later.
+        let utc_offset_secs =
+            time::UtcOffset::current_local_offset().map_or(0, time::UtcOffset::whole_seconds);
+        let hook: Option<Arc<dyn purse_proxy::PaymentHook>> = if self.no_pay {
+            None
+        } else {
+            let keystore_password = match &self.password_file {
+                Some(path) => Some(crate::account::read_secret(path, "password")?),
+                None => None,
+            };
+            let wallet = purse_api::Wallet::open(purse_api::Options {
+                data_dir: context.data_dir.clone(),
+                profile: context.profile.clone(),
+                policy: config.policy,
+                keystore_password,
+                utc_offset_secs,
+            })?;
+            Some(Arc::new(wallet.hook()))
+        };
         let worker_threads = settings.worker_threads;
         let upstream_ca = self.upstream_ca.or(settings.upstream_ca);
         let extra_roots = match &upstream_ca {
@@ -85,7 +111,7 @@ impl ProxyArgs {
         };
         let runtime = runtime.enable_all().build().context("cannot start the runtime")?;
         runtime.block_on(async move {
-            let proxy = Proxy::bind(config, ca, provider, None).await?;
+            let proxy = Proxy::bind(config, ca, provider, hook).await?;
             let address = proxy.local_addr();
             tracing::info!(%address, data_dir = %context.data_dir.display(), "Purse proxy started");
             crate::print(&format!("Purse proxy listening on http://{address}"))?;

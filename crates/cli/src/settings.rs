@@ -90,6 +90,10 @@ impl Context {
 #[serde(default)]
 pub(crate) struct Config {
     pub(crate) proxy: ProxyConfig,
+    /// `[policy]`: what is paid without asking.
+    pub(crate) policy: purse_api::PolicyConfig,
+    /// `[rpc]`: JSON-RPC URL per network, keyed by CAIP-2 id or x402 v1 name.
+    pub(crate) rpc: std::collections::BTreeMap<String, String>,
 }
 
 /// `[proxy]`.

@@ -193,17 +193,15 @@ impl Forwarder {
             Ok(pair) => pair,
             Err(error) => return bad_gateway(&target, &error),
         };
-        let Some(whole) = whole else {
-            tracing::debug!(uri = %snapshot.uri, "402 body too large to read: passed through");
-            return finish(Ok(Response::from_parts(parts, body)));
-        };
+        // A body too large to read is streamed to the client as it comes; the hook still
+        // sees the headers, which is all a v2 402 needs.
         let first = ResponseSnapshot {
             status: parts.status,
             headers: parts.headers.clone(),
-            body: whole.clone(),
+            body: whole.unwrap_or_default(),
         };
         let pass = |headers: HeaderMap| {
-            let mut response = Response::from_parts(parts, full(whole));
+            let mut response = Response::from_parts(parts, body);
             response.headers_mut().extend(headers);
             finish(Ok(response))
         };

@@ -35,7 +35,8 @@ pub struct ResponseSnapshot {
     pub status: StatusCode,
     /// The server's headers.
     pub headers: HeaderMap,
-    /// The server's body.
+    /// The server's body, or nothing when it was larger than `Limits::max_402_body` (it
+    /// then reaches the client as it streams).
     pub body: Bytes,
 }
 

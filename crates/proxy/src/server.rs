@@ -43,7 +43,8 @@ pub struct Limits {
     /// The largest request body kept for a paid re-send; larger bodies stream through
     /// and their requests are never paid.
     pub max_replay_body: usize,
-    /// The largest 402 body read to look for x402 content; larger ones pass through.
+    /// The largest 402 body read to look for x402 content; a larger one streams to the
+    /// client, and the hook sees only its headers.
     pub max_402_body: usize,
     /// How long to wait for an upstream TCP connection.
     pub connect_timeout: Duration,

@@ -1,0 +1,212 @@
+//! The flow's ports on real parts: the system clock, the OS random source, the keychain
+//! (or a keystore file) and `purse.db`.
+
+use std::{
+    path::Path,
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use alloy::{
+    primitives::{Address, B256, Signature},
+    signers::{SignerSync as _, local::PrivateKeySigner},
+};
+use purse_core::ports::{
+    Attempt, Clock, Fate, KeyError, Keys, Ledger, Nonces, Now, Outcome, Signer, Spent,
+};
+use purse_keys::{Keychain, Secret};
+use purse_store::{KeyStorage, NewPayment, Status, Store, Update};
+
+/// The system clock, in the time zone the process started in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SystemClock {
+    pub(crate) utc_offset_secs: i32,
+}
+
+impl Clock for SystemClock {
+    fn now(&self) -> Now {
+        let unix_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Now { unix_ms, utc_offset_secs: self.utc_offset_secs }
+    }
+}
+
+/// Nonces from the OS random source.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OsNonces;
+
+impl Nonces for OsNonces {
+    fn nonce(&self) -> B256 {
+        let mut bytes = [0u8; 32];
+        // The OS source does not fail on the systems Purse runs on; if it ever did, the
+        // clock-derived fallback still never repeats within a process.
+        if getrandom::fill(&mut bytes).is_err() {
+            let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+            bytes[..16].copy_from_slice(&nanos.to_be_bytes());
+            bytes[16..24].copy_from_slice(&u64::from(std::process::id()).to_be_bytes());
+        }
+        B256::from(bytes)
+    }
+}
+
+/// The database, shared by the flow's ports.
+pub(crate) type SharedStore = Arc<Mutex<Store>>;
+
+pub(crate) fn lock(store: &SharedStore) -> MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A local key, unlocked.
+struct LocalKey(PrivateKeySigner);
+
+impl Signer for LocalKey {
+    fn address(&self) -> Address {
+        self.0.address()
+    }
+
+    fn sign_hash(&self, hash: &B256) -> Result<Signature, KeyError> {
+        self.0
+            .sign_hash_sync(hash)
+            .map_err(|e| KeyError::Unavailable(format!("signing failed: {e}")))
+    }
+}
+
+/// The default account of `purse.db`, its key from the keychain (or its keystore file),
+/// kept unlocked once read.
+pub(crate) struct StoredKeys {
+    pub(crate) store: SharedStore,
+    pub(crate) keychain: Keychain,
+    pub(crate) keystore_password: Option<Secret>,
+    pub(crate) unlocked: Mutex<Option<Arc<dyn Signer>>>,
+}
+
+impl StoredKeys {
+    fn unlock(&self, address: Address, storage: &KeyStorage) -> Result<Arc<dyn Signer>, KeyError> {
+        let signer = match storage {
+            KeyStorage::Keychain => self
+                .keychain
+                .account(address)
+                .map_err(|e| KeyError::Unavailable(e.to_string()))?
+                .ok_or_else(|| {
+                    KeyError::Unavailable(format!(
+                        "the key of {address} is not in this keychain (profile {}); import it \
+                         again with purse account import",
+                        self.keychain.profile()
+                    ))
+                })?,
+            KeyStorage::Keystore(path) => {
+                let password = self.keystore_password.as_ref().ok_or_else(|| {
+                    KeyError::Unavailable(format!(
+                        "the key of {address} is in the keystore {path}: start the proxy with \
+                         --password-file F to unlock it"
+                    ))
+                })?;
+                purse_keys::read_keystore(Path::new(path), password)
+                    .map_err(|e| KeyError::Unavailable(e.to_string()))?
+            }
+        };
+        if signer.address() != address {
+            return Err(KeyError::Unavailable(format!(
+                "the key stored for {address} belongs to {}",
+                signer.address()
+            )));
+        }
+        Ok(Arc::new(LocalKey(signer)))
+    }
+}
+
+impl Keys for StoredKeys {
+    fn payer(&self) -> Result<Arc<dyn Signer>, KeyError> {
+        let account = lock(&self.store)
+            .default_account()
+            .map_err(|e| KeyError::Unavailable(e.to_string()))?
+            .ok_or_else(|| {
+                KeyError::NoAccount(
+                    "no account to pay with: create one with purse account new, or import one"
+                        .to_owned(),
+                )
+            })?;
+        let address: Address = account
+            .address
+            .parse()
+            .map_err(|_| KeyError::NoAccount(format!("{} is not an address", account.address)))?;
+        let mut unlocked = self.unlocked.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(signer) = unlocked.as_ref().filter(|s| s.address() == address) {
+            return Ok(signer.clone());
+        }
+        let signer = self.unlock(address, &account.storage)?;
+        *unlocked = Some(signer.clone());
+        Ok(signer)
+    }
+}
+
+/// `purse.db` as the flow's history.
+pub(crate) struct StoreLedger {
+    pub(crate) store: SharedStore,
+}
+
+fn status(fate: Fate) -> Status {
+    match fate {
+        Fate::Refused => Status::Refused,
+        Fate::Signed => Status::Signed,
+        Fate::Settled => Status::Settled,
+        Fate::Failed => Status::Failed,
+        Fate::Unsure => Status::Unsure,
+    }
+}
+
+impl Ledger for StoreLedger {
+    fn insert(&self, attempt: &Attempt, fate: Fate) -> Result<i64, String> {
+        let new = NewPayment {
+            at: attempt.at_ms,
+            client: attempt.client.clone(),
+            method: attempt.method.clone(),
+            url: attempt.url.clone(),
+            host: attempt.host.clone(),
+            x402_version: attempt.x402_version,
+            scheme: attempt.scheme.clone(),
+            network: attempt.network.clone(),
+            asset: attempt.asset.clone(),
+            amount: attempt.amount.clone(),
+            pay_to: attempt.pay_to.clone(),
+        };
+        let update = Update {
+            decided_by: attempt.decided_by.clone(),
+            payer: attempt.payer.clone(),
+            nonce: attempt.nonce.clone(),
+            valid_before: attempt.valid_before,
+            payload_hash: attempt.payload_hash.clone(),
+            reason_code: attempt.reason_code.clone(),
+            reason: attempt.reason.clone(),
+            ..Update::default()
+        };
+        lock(&self.store).insert(&new, status(fate), &update).map_err(|e| e.to_string())
+    }
+
+    fn finish(&self, id: i64, at_ms: i64, outcome: &Outcome) -> Result<(), String> {
+        let update = Update {
+            tx_hash: outcome.tx_hash.clone(),
+            server_status: outcome.server_status,
+            reason_code: outcome.reason_code.clone(),
+            reason: outcome.reason.clone(),
+            ..Update::default()
+        };
+        let store = lock(&self.store);
+        // An answer came back, so the paid request went out.
+        if outcome.server_status.is_some() {
+            store
+                .advance(id, Status::Sent, at_ms, &Update::default())
+                .map_err(|e| e.to_string())?;
+        }
+        store.advance(id, status(outcome.fate), at_ms, &update).map_err(|e| e.to_string())
+    }
+
+    fn spent_since(&self, since_ms: i64) -> Result<Vec<Spent>, String> {
+        let rows = lock(&self.store).spent_since(since_ms).map_err(|e| e.to_string())?;
+        Ok(rows
+            .into_iter()
+            .map(|(network, asset, amount)| Spent { network, asset, amount })
+            .collect())
+    }
+}

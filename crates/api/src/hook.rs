@@ -1,0 +1,89 @@
+//! The payment flow as the proxy's [`PaymentHook`].
+
+use std::sync::Arc;
+
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header::ACCEPT};
+use purse_core::flow::{Decision, Payer, PaymentRequiredAnswer, Request};
+use purse_proxy::{HookFuture, PaymentHook, RequestSnapshot, ResponseSnapshot, Verdict};
+
+/// The header a refusal adds to the 402 the client gets.
+pub const PURSE_REASON: &str = "x-purse-reason";
+
+/// Pays the 402s the proxy hands over.
+#[derive(Debug, Clone)]
+pub struct PayingHook {
+    payer: Arc<Payer>,
+}
+
+impl PayingHook {
+    /// A hook paying through `payer`.
+    pub fn new(payer: Arc<Payer>) -> Self {
+        Self { payer }
+    }
+
+    fn verdict(&self, request: &RequestSnapshot, response: &ResponseSnapshot) -> Verdict {
+        let client = request.client.to_string();
+        let decision = self.payer.decide(
+            Request {
+                client: Some(&client),
+                method: request.method.as_str(),
+                uri: &request.uri,
+                headers: &request.headers,
+                replayable: request.is_replayable(),
+            },
+            PaymentRequiredAnswer { headers: &response.headers, body: &response.body },
+        );
+        let mut headers = HeaderMap::new();
+        match decision {
+            Decision::Pay { name, value, ticket } => {
+                match (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(&value)) {
+                    (Ok(name), Ok(value)) => {
+                        headers.insert(name, value);
+                        Verdict::Resend { headers, ticket: u64::try_from(ticket).unwrap_or(0) }
+                    }
+                    // Base64 is always a valid header value; should it ever not be, the
+                    // payment never leaves, and the history says so.
+                    _ => {
+                        self.payer.finish(ticket, Err("the payment header could not be built"));
+                        Verdict::pass()
+                    }
+                }
+            }
+            Decision::AskAgain { accept } => {
+                headers.insert(ACCEPT, HeaderValue::from_static(accept));
+                Verdict::AskAgain { headers }
+            }
+            Decision::Refuse(refusal) => {
+                tracing::info!(uri = %request.uri, reason = %refusal, "402 not paid");
+                if let Ok(value) = HeaderValue::from_str(&refusal.header_value()) {
+                    headers.insert(HeaderName::from_static(PURSE_REASON), value);
+                }
+                Verdict::PassThrough { headers }
+            }
+            Decision::NotX402 => Verdict::pass(),
+        }
+    }
+}
+
+impl PaymentHook for PayingHook {
+    fn on_payment_required<'a>(
+        &'a self,
+        request: &'a RequestSnapshot,
+        response: &'a ResponseSnapshot,
+    ) -> HookFuture<'a, Verdict> {
+        let verdict = self.verdict(request, response);
+        Box::pin(async move { verdict })
+    }
+
+    fn on_resent<'a>(
+        &'a self,
+        request: &'a RequestSnapshot,
+        ticket: u64,
+        outcome: Result<(StatusCode, &'a HeaderMap), &'a str>,
+    ) -> HookFuture<'a, ()> {
+        let Ok(ticket) = i64::try_from(ticket) else { return Box::pin(async {}) };
+        let outcome = self.payer.finish(ticket, outcome.map(|(status, h)| (status.as_u16(), h)));
+        tracing::info!(uri = %request.uri, fate = ?outcome.fate, tx = ?outcome.tx_hash, "paid request answered");
+        Box::pin(async {})
+    }
+}

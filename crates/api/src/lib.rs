@@ -1,0 +1,90 @@
+//! Purse's one API, the one both shells (`purse` and the desktop app) call: it assembles
+//! the payment flow of `purse-core` with its real ports (the keychain, `purse.db`, the
+//! system clock and the OS random source) and hands the proxy its [`PayingHook`].
+
+mod adapters;
+mod config;
+mod hook;
+
+use std::{
+    path::PathBuf,
+    sync::{Arc, Mutex},
+};
+
+use purse_core::flow::{Payer, Ports};
+use purse_keys::{Keychain, Secret};
+use purse_store::Store;
+
+pub use config::{PolicyConfig, PolicyError};
+pub use hook::{PURSE_REASON, PayingHook};
+
+/// Why the wallet could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// `purse.db` could not be opened.
+    #[error("cannot open {path}: {source}")]
+    Store {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: purse_store::Error,
+    },
+    /// `[policy]` is wrong.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+}
+
+/// What a wallet is opened with.
+#[derive(Debug)]
+pub struct Options {
+    /// The data dir (`purse.db` is there).
+    pub data_dir: PathBuf,
+    /// The keychain profile.
+    pub profile: String,
+    /// `[policy]`.
+    pub policy: PolicyConfig,
+    /// The password of a default account kept in a keystore file.
+    pub keystore_password: Option<Secret>,
+    /// The local time zone's offset from UTC, in seconds, read once at start (budgets
+    /// reset at local midnight).
+    pub utc_offset_secs: i32,
+}
+
+/// An open wallet: the payment flow on its real parts.
+#[derive(Debug, Clone)]
+pub struct Wallet {
+    payer: Arc<Payer>,
+}
+
+impl Wallet {
+    /// Opens `purse.db` in the data dir and assembles the payment flow.
+    pub fn open(options: Options) -> Result<Self, Error> {
+        let settings = options.policy.settings()?;
+        let path = options.data_dir.join("purse.db");
+        let store = Store::open(&path).map_err(|source| Error::Store { path, source })?;
+        let store = Arc::new(Mutex::new(store));
+        let ports = Ports {
+            clock: Arc::new(adapters::SystemClock { utc_offset_secs: options.utc_offset_secs }),
+            nonces: Arc::new(adapters::OsNonces),
+            keys: Arc::new(adapters::StoredKeys {
+                store: store.clone(),
+                keychain: Keychain::new(options.profile),
+                keystore_password: options.keystore_password,
+                unlocked: Mutex::new(None),
+            }),
+            ledger: Arc::new(adapters::StoreLedger { store }),
+        };
+        Ok(Self { payer: Arc::new(Payer::new(settings, ports)) })
+    }
+
+    /// The payment flow.
+    pub fn payer(&self) -> &Arc<Payer> {
+        &self.payer
+    }
+
+    /// The hook that makes the proxy pay.
+    pub fn hook(&self) -> PayingHook {
+        PayingHook::new(self.payer.clone())
+    }
+}
