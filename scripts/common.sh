@@ -60,3 +60,18 @@ build_ui() {
   npm run --silent build >/dev/null
   cd "$ROOT"
 }
+
+# Installs the npm packages of the local x402 testbed (tests/testbed: anvil, the official x402
+# facilitator, servers and client) exactly as locked, when they are missing or the lock changed.
+# The end-to-end payment tests start it through tests/e2e/src/testbed.rs.
+install_testbed() {
+  need_node
+  local dir="$ROOT/tests/testbed" stamp sum
+  stamp="$dir/node_modules/.purse-installed"
+  sum="$(cat "$dir/package.json" "$dir/package-lock.json" "$dir/stub/package.json" | sha256sum | cut -d' ' -f1)"
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
+    say "installing the x402 testbed's npm packages (tests/testbed: npm ci)"
+    (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts --omit=optional --loglevel=error)
+    printf '%s\n' "$sum" >"$stamp"
+  fi
+}

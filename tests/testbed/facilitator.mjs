@@ -1,22 +1,37 @@
-// Local x402 facilitator (v2 + v1 "exact" EVM) on 127.0.0.1, settling on a local anvil.
-// Env: RPC_URL (default http://127.0.0.1:18545), FACILITATOR_PORT (4022), FACILITATOR_KEY (anvil acct 0)
-import express from 'express';
-import { createWalletClient, http, publicActions } from 'viem';
-import { privateKeyToAccount } from 'viem/accounts';
-import { baseSepolia } from 'viem/chains';
-import { x402Facilitator } from '@x402/core/facilitator';
-import { toFacilitatorEvmSigner } from '@x402/evm';
-import { registerExactEvmScheme } from '@x402/evm/exact/facilitator';
+// x402 facilitator (@x402/core + @x402/evm 2.27.0): verifies and settles "exact" EVM
+// payments, v2 on eip155:84532 and v1 on "base-sepolia", on the local anvil.
+// Env: RPC_URL, PORT (0 = any free port), FACILITATOR_KEY (default: anvil account 0).
+//
+// It listens first and prints `listening {"http":PORT}`, answering 503 while it loads the
+// x402 packages, so the servers can start loading theirs at the same time; then it prints
+// `ready {"http":PORT,"signer":ADDRESS}`.
+import http from 'node:http';
+import { env } from './common.mjs';
 
-const RPC = process.env.RPC_URL ?? 'http://127.0.0.1:18545';
-const PORT = Number(process.env.FACILITATOR_PORT ?? 4022);
-const KEY = process.env.FACILITATOR_KEY ??
-  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'; // anvil account 0 (well-known test key)
+let app = null;
+const server = http.createServer((req, res) => (app ? app(req, res) : res.writeHead(503).end('starting')));
+await new Promise(resolve => server.listen(Number(env('PORT', '0')), '127.0.0.1', resolve));
+const PORT = server.address().port;
+console.log(`listening ${JSON.stringify({ http: PORT })}`);
 
-// viem's baseSepolia with the RPC URL replaced -> chain id 84532 but all traffic goes to anvil
+const { default: express } = await import('express');
+const { createWalletClient, http: viemHttp, publicActions } = await import('viem');
+const { privateKeyToAccount } = await import('viem/accounts');
+const { baseSepolia } = await import('viem/chains');
+const { x402Facilitator } = await import('@x402/core/facilitator');
+const { toFacilitatorEvmSigner } = await import('@x402/evm');
+const { registerExactEvmScheme } = await import('@x402/evm/exact/facilitator');
+
+const RPC = env('RPC_URL');
+const KEY = env('FACILITATOR_KEY',
+  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'); // anvil account 0 (well-known test key)
+
+// viem's baseSepolia with the RPC URL replaced: chain id 84532, every call goes to anvil.
+// anvil mines each transaction at once, so receipts are polled often.
 const chain = { ...baseSepolia, rpcUrls: { default: { http: [RPC] } } };
 const account = privateKeyToAccount(KEY);
-const client = createWalletClient({ account, chain, transport: http(RPC) }).extend(publicActions);
+const client = createWalletClient({ account, chain, transport: viemHttp(RPC), pollingInterval: 50 })
+  .extend(publicActions);
 
 const signer = toFacilitatorEvmSigner({
   address: account.address,
@@ -25,22 +40,25 @@ const signer = toFacilitatorEvmSigner({
   verifyTypedData: a => client.verifyTypedData(a),
   writeContract: a => client.writeContract({ ...a, args: a.args ?? [] }),
   sendTransaction: a => client.sendTransaction(a),
-  waitForTransactionReceipt: a => client.waitForTransactionReceipt(a),
+  waitForTransactionReceipt: a => client.waitForTransactionReceipt({ pollingInterval: 50, ...a }),
 }, { confirmationTimeoutMs: 30_000 });
 
-// registers v2 "exact" for eip155:84532 and v1 "exact" for all v1 names incl. "base-sepolia"
+// Registers v2 "exact" for eip155:84532 and v1 "exact" for every v1 name, "base-sepolia" included.
 const facilitator = registerExactEvmScheme(new x402Facilitator(), { signer, networks: 'eip155:84532' });
 
-const app = express();
-app.use(express.json({ limit: '1mb' }));
-const j = o => JSON.parse(JSON.stringify(o, (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
-app.get('/supported', (_req, res) => res.json(j(facilitator.getSupported())));
-app.post('/verify', async (req, res) => {
-  try { res.json(j(await facilitator.verify(req.body.paymentPayload, req.body.paymentRequirements))); }
-  catch (e) { console.error('verify error', e); res.status(500).json({ error: String(e?.message ?? e) }); }
-});
-app.post('/settle', async (req, res) => {
-  try { res.json(j(await facilitator.settle(req.body.paymentPayload, req.body.paymentRequirements))); }
-  catch (e) { console.error('settle error', e); res.status(500).json({ error: String(e?.message ?? e) }); }
-});
-app.listen(PORT, '127.0.0.1', () => console.log(`facilitator on http://127.0.0.1:${PORT} (signer ${account.address}, rpc ${RPC})`));
+const routes = express();
+routes.use(express.json({ limit: '1mb' }));
+const plain = o => JSON.parse(JSON.stringify(o, (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
+routes.get('/supported', (_req, res) => res.json(plain(facilitator.getSupported())));
+for (const action of ['verify', 'settle']) {
+  routes.post(`/${action}`, async (req, res) => {
+    try {
+      res.json(plain(await facilitator[action](req.body.paymentPayload, req.body.paymentRequirements)));
+    } catch (e) {
+      console.error(`${action} error`, e);
+      res.status(500).json({ error: String(e?.message ?? e) });
+    }
+  });
+}
+app = routes;
+console.log(`ready ${JSON.stringify({ http: PORT, signer: account.address })}`);

@@ -4,6 +4,11 @@
 //! These tests need a display (Xvfb), `tauri-driver` and `WebKitWebDriver`; `scripts/test`
 //! installs and starts all three and runs them. Each helper fails with a message that says
 //! what is missing rather than skipping.
+//!
+//! [`testbed`] starts the local x402 testbed (anvil, USDC, the official facilitator and
+//! servers) for payment tests.
+
+pub mod testbed;
 
 use std::{
     net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream},
