@@ -72,6 +72,7 @@ fn main() {
         policy,
         keystore_password: Some(password),
         utc_offset_secs: 0,
+        chain: None,
     })
     .unwrap();
     let hook = wallet.hook();

@@ -3,8 +3,13 @@
 use std::sync::Arc;
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header::ACCEPT};
-use purse_core::flow::{Decision, Payer, PaymentRequiredAnswer, Request};
+use purse_core::{
+    flow::{Decision, Payer, PaymentRequiredAnswer, Request},
+    ports::Fate,
+};
 use purse_proxy::{HookFuture, PaymentHook, RequestSnapshot, ResponseSnapshot, Verdict};
+
+use crate::confirm::Confirmer;
 
 /// The header a refusal adds to the 402 the client gets.
 pub const PURSE_REASON: &str = "x-purse-reason";
@@ -13,12 +18,14 @@ pub const PURSE_REASON: &str = "x-purse-reason";
 #[derive(Debug, Clone)]
 pub struct PayingHook {
     payer: Arc<Payer>,
+    confirmer: Option<Arc<Confirmer>>,
 }
 
 impl PayingHook {
-    /// A hook paying through `payer`.
-    pub fn new(payer: Arc<Payer>) -> Self {
-        Self { payer }
+    /// A hook paying through `payer`; with a `confirmer`, each payment is then followed on
+    /// chain (in a task of the proxy's runtime) until it is confirmed or failed.
+    pub fn new(payer: Arc<Payer>, confirmer: Option<Arc<Confirmer>>) -> Self {
+        Self { payer, confirmer }
     }
 
     fn verdict(&self, request: &RequestSnapshot, response: &ResponseSnapshot) -> Verdict {
@@ -84,6 +91,11 @@ impl PaymentHook for PayingHook {
         let Ok(ticket) = i64::try_from(ticket) else { return Box::pin(async {}) };
         let outcome = self.payer.finish(ticket, outcome.map(|(status, h)| (status.as_u16(), h)));
         tracing::info!(uri = %request.uri, fate = ?outcome.fate, tx = ?outcome.tx_hash, "paid request answered");
+        if let Some(confirmer) = &self.confirmer
+            && matches!(outcome.fate, Fate::Settled | Fate::Unsure)
+        {
+            tokio::spawn(confirmer.clone().follow(ticket));
+        }
         Box::pin(async {})
     }
 }

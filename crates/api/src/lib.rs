@@ -4,6 +4,7 @@
 
 mod adapters;
 mod config;
+mod confirm;
 mod hook;
 
 use std::{
@@ -16,7 +17,9 @@ use purse_keys::{Keychain, Secret};
 use purse_store::Store;
 
 pub use config::{PolicyConfig, PolicyError};
+pub use confirm::{Check, Confirmer};
 pub use hook::{PURSE_REASON, PayingHook};
+pub use purse_chain::{Chain, Rpcs};
 
 /// Why the wallet could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -49,12 +52,15 @@ pub struct Options {
     /// The local time zone's offset from UTC, in seconds, read once at start (budgets
     /// reset at local midnight).
     pub utc_offset_secs: i32,
+    /// JSON-RPC endpoints to check payments on chain with; `None` leaves them `settled`.
+    pub chain: Option<Chain>,
 }
 
 /// An open wallet: the payment flow on its real parts.
 #[derive(Debug, Clone)]
 pub struct Wallet {
     payer: Arc<Payer>,
+    confirmer: Option<Arc<Confirmer>>,
 }
 
 impl Wallet {
@@ -73,9 +79,10 @@ impl Wallet {
                 keystore_password: options.keystore_password,
                 unlocked: Mutex::new(None),
             }),
-            ledger: Arc::new(adapters::StoreLedger { store }),
+            ledger: Arc::new(adapters::StoreLedger { store: store.clone() }),
         };
-        Ok(Self { payer: Arc::new(Payer::new(settings, ports)) })
+        let confirmer = options.chain.map(|chain| Arc::new(Confirmer::new(chain, store)));
+        Ok(Self { payer: Arc::new(Payer::new(settings, ports)), confirmer })
     }
 
     /// The payment flow.
@@ -85,6 +92,17 @@ impl Wallet {
 
     /// The hook that makes the proxy pay.
     pub fn hook(&self) -> PayingHook {
-        PayingHook::new(self.payer.clone())
+        PayingHook::new(self.payer.clone(), self.confirmer.clone())
+    }
+
+    /// What checks payments on chain, when the wallet has endpoints.
+    pub fn confirmer(&self) -> Option<&Arc<Confirmer>> {
+        self.confirmer.as_ref()
+    }
+
+    /// Follows on chain every payment a previous run left open (call inside a Tokio
+    /// runtime); returns how many.
+    pub fn reconcile(&self) -> usize {
+        self.confirmer.as_ref().map_or(0, Confirmer::reconcile)
     }
 }

@@ -76,8 +76,8 @@ pub fn anvil_binary() -> Option<PathBuf> {
         .find(|path| path.is_file())
 }
 
-/// The message a test prints when it cannot find anvil.
-pub const NO_ANVIL: &str = "skipped: no anvil. Set PURSE_ANVIL to an anvil binary, or install the testbed (npm ci in tests/testbed); scripts/test does both";
+/// Why a test that needs anvil fails without one.
+pub const NO_ANVIL: &str = "no anvil: set PURSE_ANVIL to an anvil binary, or install the testbed (npm ci in tests/testbed); scripts/test does both";
 
 /// A running anvil on a free 127.0.0.1 port, stopped when dropped.
 pub struct Anvil {

@@ -22,12 +22,10 @@ use purse_x402::exact::TransferWithAuthorization;
 
 const CHAIN_ID: u64 = testing::CHAIN_ID;
 
-fn anvil() -> Option<Anvil> {
-    let Some(binary) = testing::anvil_binary() else {
-        eprintln!("{NO_ANVIL}");
-        return None;
-    };
-    Some(Anvil::start(&binary).expect("anvil starts"))
+/// A fresh anvil; these tests are ignored in a plain `cargo test` and fail without one.
+fn anvil() -> Anvil {
+    let binary = testing::anvil_binary().unwrap_or_else(|| panic!("{NO_ANVIL}"));
+    Anvil::start(&binary).expect("anvil starts")
 }
 
 fn usdc(n: u64) -> U256 {
@@ -37,7 +35,7 @@ fn usdc(n: u64) -> U256 {
 #[tokio::test]
 #[ignore = "needs anvil from the npm testbed; scripts/test runs it"]
 async fn token_balance_reads_balance_of() {
-    let Some(anvil) = anvil() else { return };
+    let anvil = anvil();
     let token = anvil.place_test_usdc().await.unwrap();
     let accounts = anvil.accounts().await.unwrap();
     let (payer, other) = (accounts[1], accounts[2]);
@@ -57,7 +55,7 @@ async fn token_balance_reads_balance_of() {
 #[tokio::test]
 #[ignore = "needs anvil from the npm testbed; scripts/test runs it"]
 async fn confirm_transfer_checks_the_receipt() {
-    let Some(anvil) = anvil() else { return };
+    let anvil = anvil();
     let token = anvil.place_test_usdc().await.unwrap();
     let accounts = anvil.accounts().await.unwrap();
     let (payer, payee, stranger) = (accounts[1], accounts[2], accounts[3]);
@@ -120,7 +118,7 @@ async fn confirm_transfer_checks_the_receipt() {
 #[tokio::test]
 #[ignore = "needs anvil from the npm testbed; scripts/test runs it"]
 async fn authorization_used_follows_transfer_with_authorization() {
-    let Some(anvil) = anvil() else { return };
+    let anvil = anvil();
     let token = anvil.place_test_usdc().await.unwrap();
     let accounts = anvil.accounts().await.unwrap();
     let (relayer, payee) = (accounts[0], accounts[2]);
@@ -181,7 +179,7 @@ async fn authorization_used_follows_transfer_with_authorization() {
 #[tokio::test]
 #[ignore = "needs anvil from the npm testbed; scripts/test runs it"]
 async fn an_endpoint_of_another_chain_is_refused() {
-    let Some(anvil) = anvil() else { return };
+    let anvil = anvil();
     let token = anvil.place_test_usdc().await.unwrap();
     let mut rpcs = Rpcs::new();
     rpcs.set_network("base", anvil.url()).unwrap();

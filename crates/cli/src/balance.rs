@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 use alloy::primitives::{Address, U256};
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
-use purse_chain::{Chain, Rpcs, network_label};
+use purse_chain::{Chain, network_label};
 use purse_store::Store;
 use purse_x402::registry::{self, Asset};
 
@@ -50,17 +50,7 @@ impl BalanceArgs {
         };
 
         // Networks: those of config.toml [rpc], then of --rpc (which win for the same one).
-        let mut rpcs = Rpcs::with_defaults();
-        let mut chosen = Vec::new();
-        for (network, url) in &context.config()?.rpc {
-            let chain_id = rpcs
-                .set_network(network, url)
-                .with_context(|| format!("config.toml [rpc] {network}"))?;
-            chosen.push(chain_id);
-        }
-        for text in &self.rpc {
-            chosen.push(rpcs.parse_override(text).context("--rpc")?);
-        }
+        let (rpcs, mut chosen) = crate::settings::rpcs(&context.config()?.rpc, &self.rpc)?;
         if chosen.is_empty() {
             chosen.extend(FALLBACK_NETWORKS);
         }

@@ -25,6 +25,10 @@ pub(crate) struct ProxyArgs {
     /// Send everything through this proxy (a corporate proxy): http://[user:password@]host:port.
     #[arg(long, value_name = "URL")]
     upstream_proxy: Option<String>,
+    /// Check payments on chain through URL for NETWORK (`eip155:84532=http://127.0.0.1:8545`,
+    /// `base=https://…`); repeatable; adds to config.toml `[rpc]` and the public defaults.
+    #[arg(long = "rpc", value_name = "NETWORK=URL")]
+    rpc: Vec<String>,
     /// Do not pay: pass every 402 through untouched.
     #[arg(long)]
     no_pay: bool,
@@ -47,7 +51,7 @@ impl ProxyArgs {
         // Read while the process has one thread: the offset cannot be read safely later.
         let utc_offset_secs =
             time::UtcOffset::current_local_offset().map_or(0, time::UtcOffset::whole_seconds);
-        let hook: Option<Arc<dyn purse_proxy::PaymentHook>> = if self.no_pay {
+        let wallet = if self.no_pay {
             None
         } else {
             let keystore_password = match &self.password_file {
@@ -60,9 +64,15 @@ impl ProxyArgs {
                 policy: config.policy,
                 keystore_password,
                 utc_offset_secs,
+                chain: Some(purse_api::Chain::new(
+                    crate::settings::rpcs(&config.rpc, &self.rpc)?.0,
+                )),
             })?;
-            Some(Arc::new(wallet.hook()))
+            Some(wallet)
         };
+        let hook = wallet
+            .as_ref()
+            .map(|wallet| Arc::new(wallet.hook()) as Arc<dyn purse_proxy::PaymentHook>);
         let worker_threads = settings.worker_threads;
         let upstream_ca = self.upstream_ca.or(settings.upstream_ca);
         let extra_roots = match &upstream_ca {
@@ -112,6 +122,11 @@ impl ProxyArgs {
         let runtime = runtime.enable_all().build().context("cannot start the runtime")?;
         runtime.block_on(async move {
             let proxy = Proxy::bind(config, ca, provider, hook).await?;
+            // Payments a previous run left open are followed on chain, never dropped.
+            let open = wallet.as_ref().map_or(0, purse_api::Wallet::reconcile);
+            if open > 0 {
+                tracing::info!(open, "checking payments left open on chain");
+            }
             let address = proxy.local_addr();
             tracing::info!(%address, data_dir = %context.data_dir.display(), "Purse proxy started");
             crate::print(&format!("Purse proxy listening on http://{address}"))?;

@@ -147,3 +147,24 @@ impl Default for ProxyConfig {
         }
     }
 }
+
+/// The JSON-RPC endpoints: the public defaults, then config.toml `[rpc]`, then `--rpc
+/// NETWORK=URL` options (which win for the same network). Also returns the networks the
+/// user named, in the order named.
+pub(crate) fn rpcs(
+    config: &std::collections::BTreeMap<String, String>,
+    overrides: &[String],
+) -> Result<(purse_chain::Rpcs, Vec<u64>)> {
+    let mut rpcs = purse_chain::Rpcs::with_defaults();
+    let mut named = Vec::new();
+    for (network, url) in config {
+        named.push(
+            rpcs.set_network(network, url)
+                .with_context(|| format!("config.toml [rpc] {network}"))?,
+        );
+    }
+    for text in overrides {
+        named.push(rpcs.parse_override(text).context("--rpc")?);
+    }
+    Ok((rpcs, named))
+}
