@@ -93,6 +93,9 @@ impl Driver {
 
     /// Opens a session on `application`, which tauri-driver launches.
     pub fn session(&self, application: &Path, args: &[&str]) -> Result<Session, Error> {
+        // reqwest carries rustls without a provider in this workspace (purse-chain hands
+        // it one); WebDriver is plain HTTP, but reqwest still wants one in place.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::blocking::Client::builder()
             .no_proxy()
             .timeout(Duration::from_secs(60))

@@ -99,6 +99,7 @@ impl Proxy {
     fn start(wallet: &Wallet, testbed: &Testbed) -> Self {
         let mut child = wallet
             .purse(&["proxy", "--listen", "127.0.0.1:0", "--upstream-ca", &path(&testbed.ca_pem)])
+            .args(["--rpc", &format!("eip155:84532={}", testbed.rpc_url)])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(wallet.dir.join("proxy.log")).unwrap())
@@ -193,11 +194,18 @@ fn curl_pays_v1_and_v2_over_http_and_https_and_each_payment_is_in_the_history() 
         "the payer paid exactly once per request"
     );
 
-    let history = wallet.history();
+    // Each settlement is then found on chain: a Transfer of the price to payTo.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let history = loop {
+        let history = wallet.history();
+        if history.iter().all(|row| row["status"] == "confirmed") || Instant::now() > deadline {
+            break history;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     assert_eq!(history.len() as u128, paid);
     for row in &history {
-        let status = row["status"].as_str().unwrap();
-        assert!(matches!(status, "settled" | "confirmed"), "{row}");
+        assert_eq!(row["status"], "confirmed", "{row}");
         assert!(row["tx_hash"].as_str().is_some_and(|t| t.len() == 66), "{row}");
         assert_eq!(row["amount"], "1000", "{row}");
         assert_eq!(row["payer"].as_str().unwrap(), testbed.payer, "{row}");
