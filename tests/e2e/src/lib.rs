@@ -22,6 +22,13 @@ use serde_json::{Value, json};
 /// A boxed error with a message fit for a failing test.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
+/// A blocking HTTP client builder. reqwest carries rustls without a crypto provider in this
+/// workspace (purse-chain hands it one); plain HTTP still needs one in place.
+pub fn http_client() -> reqwest::blocking::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder()
+}
+
 /// The directory that holds the workspace's built binaries (`target/debug`).
 pub fn bin_dir() -> Result<PathBuf, Error> {
     // Test executables live in target/<profile>/deps.
@@ -93,10 +100,7 @@ impl Driver {
 
     /// Opens a session on `application`, which tauri-driver launches.
     pub fn session(&self, application: &Path, args: &[&str]) -> Result<Session, Error> {
-        // reqwest carries rustls without a provider in this workspace (purse-chain hands
-        // it one); WebDriver is plain HTTP, but reqwest still wants one in place.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::blocking::Client::builder()
+        let client = http_client()
             .no_proxy()
             .timeout(Duration::from_secs(60))
             .build()?;

@@ -25,7 +25,7 @@ fn curl_https(bed: &Testbed, url: &str) -> (u16, String) {
 }
 
 fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder().no_proxy().build().unwrap()
+    purse_e2e::http_client().no_proxy().build().unwrap()
 }
 
 /// The decoded `PAYMENT-REQUIRED` header of a v2 402.
