@@ -50,10 +50,18 @@ const routes = express();
 routes.use(express.json({ limit: '1mb' }));
 const plain = o => JSON.parse(JSON.stringify(o, (_, v) => (typeof v === 'bigint' ? v.toString() : v)));
 routes.get('/supported', (_req, res) => res.json(plain(facilitator.getSupported())));
+// Settlements go out one at a time: concurrent ones would race for the signer's nonce.
+let settling = Promise.resolve();
+const serially = (work) => {
+  const run = settling.then(work);
+  settling = run.catch(() => {});
+  return run;
+};
 for (const action of ['verify', 'settle']) {
   routes.post(`/${action}`, async (req, res) => {
     try {
-      res.json(plain(await facilitator[action](req.body.paymentPayload, req.body.paymentRequirements)));
+      const work = () => facilitator[action](req.body.paymentPayload, req.body.paymentRequirements);
+      res.json(plain(await (action === 'settle' ? serially(work) : work())));
     } catch (e) {
       console.error(`${action} error`, e);
       res.status(500).json({ error: String(e?.message ?? e) });

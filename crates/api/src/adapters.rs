@@ -11,11 +11,23 @@ use alloy::{
     primitives::{Address, B256, Signature},
     signers::{SignerSync as _, local::PrivateKeySigner},
 };
-use purse_core::ports::{
-    Attempt, Clock, Fate, KeyError, Keys, Ledger, Nonces, Now, Outcome, Signer, Spent,
+use purse_core::{
+    Refusal,
+    budget::{Budget, Caps},
+    money::Usd,
+    ports::{
+        Attempt, Clock, Controls, Fate, KeyError, Keys, Ledger, Nonces, Now, Outcome, Reserved,
+        Signer,
+    },
+    rules::Rule,
 };
 use purse_keys::{Keychain, Secret};
-use purse_store::{KeyStorage, NewPayment, Status, Store, Update};
+use purse_store::{KeyStorage, NewPayment, Reservation, Spending, Status, Store, Update};
+
+/// Unix milliseconds now.
+pub(crate) fn now_ms() -> i64 {
+    SystemClock { utc_offset_secs: 0 }.now().unix_ms
+}
 
 /// The system clock, in the time zone the process started in.
 #[derive(Debug, Clone, Copy)]
@@ -141,9 +153,11 @@ impl Keys for StoredKeys {
     }
 }
 
-/// `purse.db` as the flow's history.
+/// `purse.db` as the flow's history, budgets and controls.
 pub(crate) struct StoreLedger {
     pub(crate) store: SharedStore,
+    /// The global caps when `purse budget` never set them (`[policy]`).
+    pub(crate) default_caps: Caps,
 }
 
 fn status(fate: Fate) -> Status {
@@ -156,32 +170,101 @@ fn status(fate: Fate) -> Status {
     }
 }
 
+fn new_payment(attempt: &Attempt) -> NewPayment {
+    NewPayment {
+        at: attempt.at_ms,
+        client: attempt.client.clone(),
+        method: attempt.method.clone(),
+        url: attempt.url.clone(),
+        host: attempt.host.clone(),
+        x402_version: attempt.x402_version,
+        scheme: attempt.scheme.clone(),
+        network: attempt.network.clone(),
+        asset: attempt.asset.clone(),
+        amount: attempt.amount.clone(),
+        pay_to: attempt.pay_to.clone(),
+    }
+}
+
+fn update(attempt: &Attempt) -> Update {
+    Update {
+        decided_by: attempt.decided_by.clone(),
+        payer: attempt.payer.clone(),
+        nonce: attempt.nonce.clone(),
+        valid_before: attempt.valid_before,
+        payload_hash: attempt.payload_hash.clone(),
+        reason_code: attempt.reason_code.clone(),
+        reason: attempt.reason.clone(),
+        ..Update::default()
+    }
+}
+
+fn micros(usd: Option<Usd>) -> Option<i64> {
+    usd.and_then(|u| i64::try_from(u.0).ok())
+}
+
 impl Ledger for StoreLedger {
-    fn insert(&self, attempt: &Attempt, fate: Fate) -> Result<i64, String> {
-        let new = NewPayment {
-            at: attempt.at_ms,
-            client: attempt.client.clone(),
-            method: attempt.method.clone(),
-            url: attempt.url.clone(),
-            host: attempt.host.clone(),
-            x402_version: attempt.x402_version,
-            scheme: attempt.scheme.clone(),
-            network: attempt.network.clone(),
-            asset: attempt.asset.clone(),
-            amount: attempt.amount.clone(),
-            pay_to: attempt.pay_to.clone(),
+    fn refused(&self, attempt: &Attempt) -> Result<i64, String> {
+        lock(&self.store)
+            .insert(&new_payment(attempt), Status::Refused, &update(attempt))
+            .map_err(|e| e.to_string())
+    }
+
+    fn controls(&self) -> Result<Controls, String> {
+        let store = lock(&self.store);
+        let read = || -> purse_store::Result<Controls> {
+            Ok(Controls {
+                paused: store.paused()?,
+                caps: store.caps(self.default_caps)?,
+                rules: store.rules()?,
+            })
         };
+        read().map_err(|e| e.to_string())
+    }
+
+    fn paid_payees(&self, host: &str) -> Result<Vec<String>, String> {
+        lock(&self.store).paid_payees(host).map_err(|e| e.to_string())
+    }
+
+    fn used(&self, keys: &[String], testnet: bool) -> Result<Vec<Usd>, String> {
+        let used = lock(&self.store).used(keys, testnet).map_err(|e| e.to_string())?;
+        Ok(used.into_iter().map(|m| Usd(u128::try_from(m).unwrap_or(0))).collect())
+    }
+
+    fn reserve(&self, attempt: &Attempt, budgets: &[Budget]) -> Result<Reserved, String> {
+        let spending = Spending {
+            usd_micros: attempt.usd_micros.unwrap_or(0),
+            testnet: attempt.testnet.unwrap_or(true),
+            rule_id: attempt.rule_id,
+        };
+        let budgets: Vec<(String, Option<i64>)> =
+            budgets.iter().map(|b| (b.key.clone(), micros(b.limit))).collect();
+        let found = lock(&self.store)
+            .reserve(&new_payment(attempt), &update(attempt), spending, &budgets)
+            .map_err(|e| e.to_string())?;
+        Ok(match found {
+            Reservation::Reserved(id) => Reserved::Row(id),
+            Reservation::Over { key, used, limit } => Reserved::Over {
+                key,
+                used: Usd(u128::try_from(used).unwrap_or(0)),
+                limit: Usd(u128::try_from(limit).unwrap_or(0)),
+            },
+        })
+    }
+
+    fn signed(&self, id: i64, attempt: &Attempt) -> Result<(), String> {
+        lock(&self.store)
+            .advance(id, Status::Signed, attempt.at_ms, &update(attempt))
+            .map_err(|e| e.to_string())
+    }
+
+    fn release(&self, id: i64, at_ms: i64, refusal: &Refusal) -> Result<(), String> {
         let update = Update {
-            decided_by: attempt.decided_by.clone(),
-            payer: attempt.payer.clone(),
-            nonce: attempt.nonce.clone(),
-            valid_before: attempt.valid_before,
-            payload_hash: attempt.payload_hash.clone(),
-            reason_code: attempt.reason_code.clone(),
-            reason: attempt.reason.clone(),
+            reason_code: Some(refusal.reason.code().to_owned()),
+            reason: Some(refusal.text.clone()),
             ..Update::default()
         };
-        lock(&self.store).insert(&new, status(fate), &update).map_err(|e| e.to_string())
+        lock(&self.store).advance(id, Status::Refused, at_ms, &update).map_err(|e| e.to_string())
     }
 
     fn finish(&self, id: i64, at_ms: i64, outcome: &Outcome) -> Result<(), String> {
@@ -202,11 +285,7 @@ impl Ledger for StoreLedger {
         store.advance(id, status(outcome.fate), at_ms, &update).map_err(|e| e.to_string())
     }
 
-    fn spent_since(&self, since_ms: i64) -> Result<Vec<Spent>, String> {
-        let rows = lock(&self.store).spent_since(since_ms).map_err(|e| e.to_string())?;
-        Ok(rows
-            .into_iter()
-            .map(|(network, asset, amount)| Spent { network, asset, amount })
-            .collect())
+    fn add_rule(&self, rule: &Rule) -> Result<i64, String> {
+        lock(&self.store).add_rule(rule, now_ms()).map_err(|e| e.to_string())
     }
 }

@@ -1,6 +1,8 @@
-//! `[policy]` in `config.toml`: what is paid without asking.
+//! `[policy]` in `config.toml`: the standing choices behind the rules (which networks
+//! allow rules may pay on, the defaults of the global caps and of "always for this site",
+//! how long a prompt waits).
 
-use purse_core::{flow::Settings, money::Usd, policy::FixedPolicy, quote::QuoteOptions};
+use purse_core::{budget::Caps, flow::Settings, money::Usd, policy::Policy, quote::QuoteOptions};
 use purse_x402::registry;
 use serde::Deserialize;
 
@@ -8,14 +10,19 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PolicyConfig {
-    /// The most one payment may cost, in dollars (`"0.10"`, `"$0.10"`).
+    /// The per-payment maximum offered for "always for this site", in dollars (`"0.10"`).
     pub max_per_payment: String,
-    /// The most all payments of a day may cost, testnets and mainnets counted apart.
+    /// The global daily cap until `purse budget --daily` sets one; testnets and mainnets
+    /// are counted apart.
     pub daily_cap: String,
-    /// Whether testnet payments are auto-approved.
+    /// The global monthly cap until `purse budget --monthly` sets one (`""`: none).
+    pub monthly_cap: String,
+    /// Whether allow rules pay on testnets without asking.
     pub testnets: bool,
-    /// Whether mainnet payments (real money) are auto-approved.
+    /// Whether allow rules pay on mainnets (real money) without asking.
     pub mainnets: bool,
+    /// How long a payment waits for an answer before it is refused, in seconds.
+    pub prompt_timeout_secs: u64,
     /// Whether plain-HTTP servers that are not on this machine may be paid (a payment
     /// seen on the wire can be settled by whoever sees it).
     pub allow_insecure_http: bool,
@@ -27,13 +34,15 @@ pub struct PolicyConfig {
 
 impl Default for PolicyConfig {
     fn default() -> Self {
-        let policy = FixedPolicy::default();
+        let policy = Policy::default();
         let quote = QuoteOptions::default();
         Self {
-            max_per_payment: policy.max_per_payment.to_string(),
-            daily_cap: policy.daily_cap.to_string(),
+            max_per_payment: policy.default_max.to_string(),
+            daily_cap: policy.default_daily.to_string(),
+            monthly_cap: Usd(10_000_000).to_string(),
             testnets: policy.testnets,
             mainnets: policy.mainnets,
+            prompt_timeout_secs: 60,
             allow_insecure_http: quote.allow_insecure,
             max_lifetime_secs: quote.max_lifetime,
             network_preference: Vec::new(),
@@ -78,9 +87,9 @@ impl PolicyConfig {
             });
         }
         Ok(Settings {
-            policy: FixedPolicy {
-                max_per_payment: usd("max_per_payment", &self.max_per_payment)?,
-                daily_cap: usd("daily_cap", &self.daily_cap)?,
+            policy: Policy {
+                default_max: usd("max_per_payment", &self.max_per_payment)?,
+                default_daily: usd("daily_cap", &self.daily_cap)?,
                 testnets: self.testnets,
                 mainnets: self.mainnets,
             },
@@ -89,6 +98,22 @@ impl PolicyConfig {
                 allow_insecure: self.allow_insecure_http,
                 max_lifetime: self.max_lifetime_secs,
             },
+        })
+    }
+}
+
+impl PolicyConfig {
+    /// The global caps that apply until `purse budget` sets them.
+    pub fn default_caps(&self) -> Result<Caps, PolicyError> {
+        let cap = |field: &'static str, text: &str| -> Result<Option<Usd>, PolicyError> {
+            if text.trim().is_empty() || text.trim() == "none" {
+                return Ok(None);
+            }
+            text.parse::<Usd>().map(Some).map_err(|e| PolicyError { field, reason: e.to_string() })
+        };
+        Ok(Caps {
+            daily: cap("daily_cap", &self.daily_cap)?,
+            monthly: cap("monthly_cap", &self.monthly_cap)?,
         })
     }
 }
@@ -107,7 +132,11 @@ mod tests {
             ..PolicyConfig::default()
         };
         let settings = custom.settings().unwrap();
-        assert_eq!(settings.policy.max_per_payment, Usd(1_000_000));
+        assert_eq!(settings.policy.default_max, Usd(1_000_000));
+        assert_eq!(
+            PolicyConfig::default().default_caps().unwrap(),
+            Caps { daily: Some(Usd(1_000_000)), monthly: Some(Usd(10_000_000)) }
+        );
         assert_eq!(settings.quote.network_preference, [8453, 84532]);
         let wrong = PolicyConfig { daily_cap: "lots".into(), ..PolicyConfig::default() };
         assert!(wrong.settings().unwrap_err().to_string().starts_with("[policy] daily_cap:"));

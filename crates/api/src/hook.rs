@@ -9,7 +9,12 @@ use purse_core::{
 };
 use purse_proxy::{HookFuture, PaymentHook, RequestSnapshot, ResponseSnapshot, Verdict};
 
-use crate::confirm::Confirmer;
+use purse_core::{Reason, Refusal};
+
+use crate::{
+    approvals::{Answer, Approvals, Resolution},
+    confirm::Confirmer,
+};
 
 /// The header a refusal adds to the 402 the client gets.
 pub const PURSE_REASON: &str = "x-purse-reason";
@@ -18,19 +23,25 @@ pub const PURSE_REASON: &str = "x-purse-reason";
 #[derive(Debug, Clone)]
 pub struct PayingHook {
     payer: Arc<Payer>,
+    approvals: Arc<Approvals>,
     confirmer: Option<Arc<Confirmer>>,
 }
 
 impl PayingHook {
-    /// A hook paying through `payer`; with a `confirmer`, each payment is then followed on
-    /// chain (in a task of the proxy's runtime) until it is confirmed or failed.
-    pub fn new(payer: Arc<Payer>, confirmer: Option<Arc<Confirmer>>) -> Self {
-        Self { payer, confirmer }
+    /// A hook paying through `payer`, asking through `approvals`; with a `confirmer`, each
+    /// payment is then followed on chain (in a task of the proxy's runtime) until it is
+    /// confirmed or failed.
+    pub fn new(
+        payer: Arc<Payer>,
+        approvals: Arc<Approvals>,
+        confirmer: Option<Arc<Confirmer>>,
+    ) -> Self {
+        Self { payer, approvals, confirmer }
     }
 
-    fn verdict(&self, request: &RequestSnapshot, response: &ResponseSnapshot) -> Verdict {
+    async fn verdict(&self, request: &RequestSnapshot, response: &ResponseSnapshot) -> Verdict {
         let client = request.client.to_string();
-        let decision = self.payer.decide(
+        let mut decision = self.payer.decide(
             Request {
                 client: Some(&client),
                 method: request.method.as_str(),
@@ -40,6 +51,29 @@ impl PayingHook {
             },
             PaymentRequiredAnswer { headers: &response.headers, body: &response.body },
         );
+        if let Decision::Ask(ask) = decision {
+            decision = match self.approvals.ask(ask.approval.clone()).await {
+                Resolution::Answered(Answer::ApproveOnce | Answer::ApproveAlways { .. }) => {
+                    self.payer.approved(*ask)
+                }
+                Resolution::Answered(Answer::DenyOnce) => {
+                    let refusal = Refusal::new(Reason::Denied, "you declined this payment");
+                    self.payer.refuse_asked(*ask, refusal)
+                }
+                Resolution::Answered(Answer::Block) => {
+                    let text = format!("you blocked {}", ask.approval.site);
+                    self.payer.refuse_asked(*ask, Refusal::new(Reason::Denied, text))
+                }
+                Resolution::TimedOut(after) => {
+                    let text = format!("no answer within {} s", after.as_secs());
+                    self.payer.refuse_asked(*ask, Refusal::new(Reason::Timeout, text))
+                }
+                Resolution::Nobody => {
+                    let why = ask.approval.why.clone();
+                    self.payer.refuse_asked(*ask, why)
+                }
+            };
+        }
         let mut headers = HeaderMap::new();
         match decision {
             Decision::Pay { name, value, ticket } => {
@@ -68,6 +102,8 @@ impl PayingHook {
                 Verdict::PassThrough { headers }
             }
             Decision::NotX402 => Verdict::pass(),
+            // Answered above.
+            Decision::Ask(_) => Verdict::pass(),
         }
     }
 }
@@ -78,8 +114,7 @@ impl PaymentHook for PayingHook {
         request: &'a RequestSnapshot,
         response: &'a ResponseSnapshot,
     ) -> HookFuture<'a, Verdict> {
-        let verdict = self.verdict(request, response);
-        Box::pin(async move { verdict })
+        Box::pin(self.verdict(request, response))
     }
 
     fn on_resent<'a>(

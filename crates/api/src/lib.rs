@@ -3,6 +3,7 @@
 //! system clock and the OS random source) and hands the proxy its [`PayingHook`].
 
 mod adapters;
+mod approvals;
 mod config;
 mod confirm;
 mod hook;
@@ -16,6 +17,7 @@ use purse_core::flow::{Payer, Ports};
 use purse_keys::{Keychain, Secret};
 use purse_store::Store;
 
+pub use approvals::{Answer, AnswerError, Approvals, Event, Pending, PromptGuard, Resolution};
 pub use config::{PolicyConfig, PolicyError};
 pub use confirm::{Check, Confirmer};
 pub use hook::{PURSE_REASON, PayingHook};
@@ -59,7 +61,9 @@ pub struct Options {
 /// An open wallet: the payment flow on its real parts.
 #[derive(Debug, Clone)]
 pub struct Wallet {
+    store: adapters::SharedStore,
     payer: Arc<Payer>,
+    approvals: Arc<Approvals>,
     confirmer: Option<Arc<Confirmer>>,
 }
 
@@ -67,6 +71,7 @@ impl Wallet {
     /// Opens `purse.db` in the data dir and assembles the payment flow.
     pub fn open(options: Options) -> Result<Self, Error> {
         let settings = options.policy.settings()?;
+        let default_caps = options.policy.default_caps()?;
         let path = options.data_dir.join("purse.db");
         let store = Store::open(&path).map_err(|source| Error::Store { path, source })?;
         let store = Arc::new(Mutex::new(store));
@@ -79,10 +84,13 @@ impl Wallet {
                 keystore_password: options.keystore_password,
                 unlocked: Mutex::new(None),
             }),
-            ledger: Arc::new(adapters::StoreLedger { store: store.clone() }),
+            ledger: Arc::new(adapters::StoreLedger { store: store.clone(), default_caps }),
         };
-        let confirmer = options.chain.map(|chain| Arc::new(Confirmer::new(chain, store)));
-        Ok(Self { payer: Arc::new(Payer::new(settings, ports)), confirmer })
+        let confirmer = options.chain.map(|chain| Arc::new(Confirmer::new(chain, store.clone())));
+        let payer = Arc::new(Payer::new(settings, ports));
+        let timeout = std::time::Duration::from_secs(options.policy.prompt_timeout_secs);
+        let approvals = Arc::new(Approvals::new(payer.clone(), timeout));
+        Ok(Self { store, payer, approvals, confirmer })
     }
 
     /// The payment flow.
@@ -92,7 +100,12 @@ impl Wallet {
 
     /// The hook that makes the proxy pay.
     pub fn hook(&self) -> PayingHook {
-        PayingHook::new(self.payer.clone(), self.confirmer.clone())
+        PayingHook::new(self.payer.clone(), self.approvals.clone(), self.confirmer.clone())
+    }
+
+    /// The payments waiting for the user, and how to answer them.
+    pub fn approvals(&self) -> &Arc<Approvals> {
+        &self.approvals
     }
 
     /// What checks payments on chain, when the wallet has endpoints.
@@ -102,7 +115,17 @@ impl Wallet {
 
     /// Follows on chain every payment a previous run left open (call inside a Tokio
     /// runtime); returns how many.
+    ///
+    /// Payments reserved but never signed (the process stopped in between) are refused
+    /// and their reservations given back first. Only the process that serves the proxy
+    /// calls this, once it holds the port.
     pub fn reconcile(&self) -> usize {
+        let at = adapters::now_ms();
+        match adapters::lock(&self.store).abandon_requested(at) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(n, "payments interrupted before signing were refused"),
+            Err(error) => tracing::warn!(%error, "interrupted payments could not be released"),
+        }
         self.confirmer.as_ref().map_or(0, Confirmer::reconcile)
     }
 }

@@ -5,8 +5,10 @@ mod balance;
 mod ca;
 mod env;
 mod history;
+mod prompt;
 mod proxy;
 mod response;
+mod rules;
 mod settings;
 mod x402;
 
@@ -40,6 +42,15 @@ enum Command {
     Env(env::EnvArgs),
     /// The payments Purse made or refused (purse.db in the data dir).
     History(history::HistoryArgs),
+    /// Auto-approve rules: which sites are paid without asking, up to what, which never.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+    /// The global caps over all rules, and what is spent against them.
+    Budget(rules::BudgetArgs),
+    /// Stop paying: every 402 passes through, with the reason, until `purse resume`.
+    Pause(rules::PauseArgs),
+    /// Pay again, by the rules.
+    Resume(rules::PauseArgs),
     /// Decode and sign x402 messages by hand, without the proxy.
     #[command(subcommand)]
     X402(x402::Command),
@@ -61,6 +72,10 @@ fn main() -> ExitCode {
         Command::Ca(command) => command.run(),
         Command::Env(args) => args.run(),
         Command::History(args) => args.run(),
+        Command::Rules(command) => command.run(),
+        Command::Budget(args) => args.run(),
+        Command::Pause(args) => args.run(true),
+        Command::Resume(args) => args.run(false),
         Command::X402(command) => command.run(),
     };
     match result {

@@ -29,6 +29,11 @@ pub(crate) struct ProxyArgs {
     /// `base=https://…`); repeatable; adds to config.toml `[rpc]` and the public defaults.
     #[arg(long = "rpc", value_name = "NETWORK=URL")]
     rpc: Vec<String>,
+    /// Where payments that need approval are asked: `terminal` (one line each on this
+    /// terminal), `none` (refused, with the reason), or `auto` (the terminal when standard
+    /// input is one).
+    #[arg(long, value_enum, default_value_t = Ask::Auto)]
+    ask: Ask,
     /// Do not pay: pass every 402 through untouched.
     #[arg(long)]
     no_pay: bool,
@@ -37,6 +42,17 @@ pub(crate) struct ProxyArgs {
     password_file: Option<PathBuf>,
     #[command(flatten)]
     place: Place,
+}
+
+/// Where approvals are asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Ask {
+    /// The terminal when standard input is one, else nowhere.
+    Auto,
+    /// This terminal.
+    Terminal,
+    /// Nowhere: what needs approval is refused.
+    None,
 }
 
 fn patterns(items: &[String]) -> Result<Vec<HostPattern>> {
@@ -124,6 +140,22 @@ impl ProxyArgs {
             let proxy = Proxy::bind(config, ca, provider, hook).await?;
             // Payments a previous run left open are followed on chain, never dropped.
             let open = wallet.as_ref().map_or(0, purse_api::Wallet::reconcile);
+            if let Some(wallet) = &wallet {
+                use std::io::IsTerminal as _;
+                let terminal = match self.ask {
+                    Ask::Terminal => true,
+                    Ask::None => false,
+                    Ask::Auto => std::io::stdin().is_terminal(),
+                };
+                if terminal {
+                    let policy = wallet.payer().settings().policy;
+                    crate::prompt::spawn(
+                        wallet.approvals().clone(),
+                        policy.default_max,
+                        policy.default_daily,
+                    );
+                }
+            }
             if open > 0 {
                 tracing::info!(open, "checking payments left open on chain");
             }

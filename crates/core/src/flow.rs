@@ -1,31 +1,30 @@
 //! The payment flow: a 402 comes in, a decision goes out, and the answer to the paid
 //! request is written down.
 //!
-//! [`Payer::decide`] decodes the 402, picks and checks an offer, asks the policy, reserves
-//! the money against today's budget, signs with the default account, and commits a
-//! `signed` row before handing back the payment header. [`Payer::finish`] reads the paid
-//! answer's settlement header and records it. Every refusal of an x402 402 is recorded too.
+//! [`Payer::decide`] decodes the 402, picks and checks an offer, and asks the user's
+//! controls: paused, the rule that matches (see [`crate::rules`]), the payee the site was
+//! paid before. An allowed payment is reserved against its budgets in one atomic step,
+//! signed with the default account, and written down as `signed` before the payment
+//! header goes back. A payment to be asked about comes back as [`Decision::Ask`]; the
+//! caller shows it and calls [`Payer::approved`] or [`Payer::refuse_asked`].
+//! [`Payer::finish`] reads the paid answer's settlement header and records it. Every
+//! refusal of an x402 402 is recorded too.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, MutexGuard},
-};
+use std::sync::Arc;
 
 use alloy::primitives::keccak256;
 use http::{HeaderMap, Uri, header::ACCEPT};
-use purse_x402::{
-    PaymentRequired, SettleResponse,
-    exact::{self, Offer},
-    registry,
-};
+use purse_x402::{PaymentRequired, SettleResponse, exact::Offer, registry};
 use serde_json::Value;
 
 use crate::{
     Reason, Refusal,
-    money::{Usd, usd_value},
-    policy::{FixedPolicy, Spend},
-    ports::{Attempt, Clock, Fate, Keys, Ledger, Nonces, Outcome},
+    budget::{self, Budget},
+    money::Usd,
+    policy::{Facts, Judgement, Payee, Policy},
+    ports::{Attempt, Clock, Fate, KeyError, Keys, Ledger, Nonces, Outcome, Reserved},
     quote::{Quote, QuoteOptions, quote},
+    rules::{self, Rule, Target},
 };
 
 /// The ports the flow runs on.
@@ -37,7 +36,7 @@ pub struct Ports {
     pub nonces: Arc<dyn Nonces>,
     /// Accounts.
     pub keys: Arc<dyn Keys>,
-    /// History.
+    /// History, budgets and controls.
     pub ledger: Arc<dyn Ledger>,
 }
 
@@ -65,8 +64,56 @@ pub struct PaymentRequiredAnswer<'a> {
     pub body: &'a [u8],
 }
 
-/// What to do with a 402.
+/// What a prompt shows about a payment.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    /// Payments with the same key (site, network, asset, amount, payee) share one prompt.
+    pub key: String,
+    /// The site (host).
+    pub site: String,
+    /// The URL paid for.
+    pub url: String,
+    /// The request's method.
+    pub method: String,
+    /// Atomic units, decimal.
+    pub amount: String,
+    /// The dollar value, for a USD stablecoin Purse knows.
+    pub usd: Option<Usd>,
+    /// Token address, checksummed.
+    pub asset: String,
+    /// Its ticker, when Purse knows it.
+    pub symbol: Option<String>,
+    /// CAIP-2 network id.
+    pub network: String,
+    /// The network's name.
+    pub network_name: String,
+    /// Whether the network's money is play money.
+    pub testnet: bool,
+    /// Payee, checksummed.
+    pub pay_to: String,
+    /// Whether the site paid this payee before.
+    pub payee: Payee,
+    /// The paying account.
+    pub account: String,
+    /// What is left of the global caps (`None`: no cap).
+    pub budgets: Vec<(String, Option<Usd>)>,
+    /// Why Purse asks, and the refusal given when no one answers.
+    pub why: Refusal,
+}
+
+/// A payment waiting for the user. Hand it back to [`Payer::approved`] or
+/// [`Payer::refuse_asked`].
+#[derive(Debug, Clone)]
+pub struct Ask {
+    /// What to show.
+    pub approval: Approval,
+    required: PaymentRequired,
+    uri: Uri,
+    attempt: Attempt,
+}
+
+/// What to do with a 402.
+#[derive(Debug, Clone)]
 pub enum Decision {
     /// Send the request again with this header; `ticket` goes back to [`Payer::finish`].
     Pay {
@@ -83,60 +130,48 @@ pub enum Decision {
         /// A non-HTML `Accept`.
         accept: &'static str,
     },
+    /// Ask the user.
+    Ask(Box<Ask>),
     /// Give the client the 402 with `X-Purse-Reason`.
     Refuse(Refusal),
     /// Not an x402 402: pass it through untouched.
     NotX402,
 }
 
-/// What the flow may spend and how it signs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Settings {
-    /// Auto-approve limits.
-    pub policy: FixedPolicy,
-    /// Offer choice and checks.
-    pub quote: QuoteOptions,
-}
-
-/// Today's reserved and spent dollars, apart for testnets and mainnets.
-#[derive(Debug, Clone, Copy, Default)]
-struct Today {
-    day_start_ms: Option<i64>,
-    testnet: Usd,
-    mainnet: Usd,
-}
-
-impl Today {
-    fn get(&mut self, testnet: bool) -> &mut Usd {
-        if testnet { &mut self.testnet } else { &mut self.mainnet }
+impl PartialEq for Decision {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Pay { value: a, ticket: x, .. }, Self::Pay { value: b, ticket: y, .. }) => {
+                a == b && x == y
+            }
+            (Self::AskAgain { accept: a }, Self::AskAgain { accept: b }) => a == b,
+            (Self::Ask(a), Self::Ask(b)) => a.approval == b.approval,
+            (Self::Refuse(a), Self::Refuse(b)) => a == b,
+            (Self::NotX402, Self::NotX402) => true,
+            _ => false,
+        }
     }
 }
 
-/// A payment signed and not yet answered.
-#[derive(Debug, Clone, Copy)]
-struct Pending {
-    usd: Option<Usd>,
-    testnet: bool,
-    day_start_ms: i64,
+/// How the flow decides and signs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// Standing choices.
+    pub policy: Policy,
+    /// Offer choice and checks.
+    pub quote: QuoteOptions,
 }
 
 /// The payer side of x402, behind its ports.
 pub struct Payer {
     settings: Settings,
     ports: Ports,
-    today: Mutex<Today>,
-    pending: Mutex<HashMap<i64, Pending>>,
 }
 
 impl std::fmt::Debug for Payer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Payer").field("settings", &self.settings).finish_non_exhaustive()
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The data stays consistent across a panic elsewhere: every update is one assignment.
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn header_pairs(headers: &HeaderMap) -> Vec<(&str, &str)> {
@@ -159,23 +194,24 @@ fn text(value: Option<&Value>) -> Option<String> {
     }
 }
 
-/// The USD value of a spent row, or `None` for assets that are not dollars.
-fn spent_usd(network: &str, asset: &str, amount: &str) -> Option<(Usd, bool)> {
-    let network =
-        registry::network_by_caip2(network).or_else(|| registry::network_by_v1_name(network))?;
-    let asset = registry::asset(network.chain_id, exact::parse_address(asset)?)?;
-    Some((usd_value(asset, amount)?, network.testnet))
+fn history_error(error: String) -> Refusal {
+    Refusal::new(
+        Reason::History,
+        format!("the history database failed, so nothing was paid: {error}"),
+    )
+}
+
+fn key_refusal(error: KeyError) -> Refusal {
+    match error {
+        KeyError::NoAccount(text) => Refusal::new(Reason::NoAccount, text),
+        KeyError::Unavailable(text) => Refusal::new(Reason::Keychain, text),
+    }
 }
 
 impl Payer {
     /// A payer with `settings`, on `ports`.
     pub fn new(settings: Settings, ports: Ports) -> Self {
-        Self {
-            settings,
-            ports,
-            today: Mutex::new(Today::default()),
-            pending: Mutex::new(HashMap::new()),
-        }
+        Self { settings, ports }
     }
 
     /// The settings it runs with.
@@ -199,7 +235,7 @@ impl Payer {
                 }
             };
         let mut attempt = self.attempt(request, Some(&required));
-        match self.pay(request, &required, &mut attempt) {
+        match self.judge(request, required, &mut attempt) {
             Ok(decision) => decision,
             Err(refusal) => self.refuse(&mut attempt, refusal),
         }
@@ -230,16 +266,16 @@ impl Payer {
     fn refuse(&self, attempt: &mut Attempt, refusal: Refusal) -> Decision {
         attempt.reason_code = Some(refusal.reason.code().to_owned());
         attempt.reason = Some(refusal.text.clone());
-        if let Err(error) = self.ports.ledger.insert(attempt, Fate::Refused) {
+        if let Err(error) = self.ports.ledger.refused(attempt) {
             tracing::warn!(%error, url = %attempt.url, "a refusal could not be recorded");
         }
         Decision::Refuse(refusal)
     }
 
-    fn pay(
+    fn judge(
         &self,
         request: Request<'_>,
-        required: &PaymentRequired,
+        required: PaymentRequired,
         attempt: &mut Attempt,
     ) -> Result<Decision, Refusal> {
         for name in [purse_x402::X_PAYMENT, purse_x402::PAYMENT_SIGNATURE] {
@@ -256,83 +292,180 @@ impl Payer {
                 "the request body was too large to keep, so it cannot be sent again with a payment",
             ));
         }
-        let quote = quote(required, request.uri, &self.settings.quote)?;
-        record_offer(attempt, required, &quote.offer);
-        attempt.decided_by = Some("policy".to_owned());
+        let controls = self.ports.ledger.controls().map_err(history_error)?;
+        let quoted = quote(&required, request.uri, &self.settings.quote)?;
+        record_offer(attempt, &required, &quoted);
+        if controls.paused {
+            return Err(Refusal::new(
+                Reason::Paused,
+                "Purse is paused: nothing is paid until it resumes",
+            ));
+        }
+        let network = quoted.offer.network.caip2();
+        let asset = quoted.offer.asset.to_checksum(None);
+        let pay_to = quoted.offer.pay_to.to_checksum(None);
+        let target = Target {
+            host: &attempt.host,
+            path: request.uri.path(),
+            network: &network,
+            asset: &asset,
+            pay_to: &pay_to,
+        };
+        let rule = rules::select(&controls.rules, &target);
+        let paid_before = self.ports.ledger.paid_payees(&attempt.host).map_err(history_error)?;
+        let payee = Payee::of(&pay_to, &paid_before);
+        let facts = Facts { host: &attempt.host, usd: quoted.usd, testnet: quoted.testnet, payee };
+        match self.settings.policy.judge(rule, facts) {
+            Judgement::Deny(refusal) => Err(refusal),
+            Judgement::Allow => {
+                let decided_by =
+                    rule.map_or_else(|| "policy".to_owned(), |r| format!("rule {}", r.id));
+                self.pay(&quoted, rule, &controls.caps, decided_by, attempt)
+            }
+            Judgement::Ask(why) => {
+                let account =
+                    self.ports.keys.payer().map_err(key_refusal)?.address().to_checksum(None);
+                let approval =
+                    self.approval(request, &quoted, &controls.caps, payee, account, why)?;
+                Ok(Decision::Ask(Box::new(Ask {
+                    approval,
+                    required,
+                    uri: request.uri.clone(),
+                    attempt: attempt.clone(),
+                })))
+            }
+        }
+    }
 
+    fn approval(
+        &self,
+        request: Request<'_>,
+        quoted: &Quote<'_>,
+        caps: &budget::Caps,
+        payee: Payee,
+        account: String,
+        why: Refusal,
+    ) -> Result<Approval, Refusal> {
+        let offer = &quoted.offer;
+        let network = offer.network.caip2();
+        let asset = offer.asset.to_checksum(None);
+        let pay_to = offer.pay_to.to_checksum(None);
+        let host = request.uri.host().unwrap_or_default().to_ascii_lowercase();
+        let globals = budget::budgets(self.ports.clock.now(), *caps, None);
+        let keys: Vec<String> = globals.iter().map(|b| b.key.clone()).collect();
+        let used = self.ports.ledger.used(&keys, quoted.testnet).map_err(history_error)?;
+        let budgets = globals
+            .iter()
+            .zip(used)
+            .map(|(b, used)| {
+                (budget::describe(&b.key), b.limit.map(|limit| Usd(limit.0.saturating_sub(used.0))))
+            })
+            .collect();
+        Ok(Approval {
+            key: format!("{host}|{network}|{asset}|{}|{pay_to}", offer.amount),
+            site: host,
+            url: request.uri.to_string(),
+            method: request.method.to_owned(),
+            amount: offer.amount.to_string(),
+            usd: quoted.usd,
+            asset,
+            symbol: offer.known_asset.map(|a| a.symbol.to_owned()),
+            network,
+            network_name: registry::network_by_chain_id(offer.network.chain_id)
+                .map_or_else(|| offer.network.name.to_owned(), |n| n.name.to_owned()),
+            testnet: quoted.testnet,
+            pay_to,
+            payee,
+            account,
+            budgets,
+            why,
+        })
+    }
+
+    /// The user approved `ask`: pays it (within the global caps), signing now, so that a
+    /// slow answer never yields an expired authorization.
+    pub fn approved(&self, ask: Ask) -> Decision {
+        let Ask { required, uri, mut attempt, .. } = ask;
+        let decision = quote(&required, &uri, &self.settings.quote).and_then(|quoted| {
+            let caps = self.ports.ledger.controls().map_err(history_error)?.caps;
+            self.pay(&quoted, None, &caps, "user".to_owned(), &mut attempt)
+        });
+        decision.unwrap_or_else(|refusal| self.refuse(&mut attempt, refusal))
+    }
+
+    /// `ask` is not paid (denied, timed out, or no one to ask): recorded with `refusal`.
+    pub fn refuse_asked(&self, ask: Ask, refusal: Refusal) -> Decision {
+        let mut attempt = ask.attempt;
+        attempt.decided_by = Some("user".to_owned());
+        self.refuse(&mut attempt, refusal)
+    }
+
+    /// Stores `rule` (an answer such as "always for this site" or "block this site").
+    pub fn add_rule(&self, rule: &Rule) -> Result<i64, String> {
+        self.ports.ledger.add_rule(rule)
+    }
+
+    fn pay(
+        &self,
+        quoted: &Quote<'_>,
+        rule: Option<&Rule>,
+        caps: &budget::Caps,
+        decided_by: String,
+        attempt: &mut Attempt,
+    ) -> Result<Decision, Refusal> {
         let now = self.ports.clock.now();
-        let reserved = self.reserve(&quote, now.day_start_ms())?;
-        match self.sign(&quote, now.unix_secs(), attempt) {
-            Ok((name, value)) => match self.ports.ledger.insert(attempt, Fate::Signed) {
-                Ok(ticket) => {
-                    lock(&self.pending).insert(ticket, reserved);
-                    Ok(Decision::Pay { name, value, ticket })
-                }
+        attempt.at_ms = now.unix_ms;
+        attempt.decided_by = Some(decided_by);
+        attempt.usd_micros = quoted.usd.and_then(|u| i64::try_from(u.0).ok());
+        attempt.testnet = Some(quoted.testnet);
+        attempt.rule_id = rule.map(|r| r.id);
+        let budgets: Vec<Budget> = budget::budgets(now, *caps, rule);
+        let id = match self.ports.ledger.reserve(attempt, &budgets).map_err(history_error)? {
+            Reserved::Row(id) => id,
+            Reserved::Over { key, used, limit } => {
+                let usd = quoted.usd.unwrap_or_default();
+                return Err(Refusal::new(
+                    Reason::Budget,
+                    format!(
+                        "{usd} would pass {}: {used} of {limit} is spent or reserved",
+                        budget::describe(&key)
+                    ),
+                ));
+            }
+        };
+        match self.sign(quoted, now.unix_secs(), attempt) {
+            Ok((name, value)) => match self.ports.ledger.signed(id, attempt) {
+                Ok(()) => Ok(Decision::Pay { name, value, ticket: id }),
                 Err(error) => {
-                    self.release(reserved);
-                    // Never pay what the history does not know of.
-                    Err(Refusal::new(
-                        Reason::History,
-                        format!("the payment could not be recorded, so it was not sent: {error}"),
-                    ))
+                    let refusal = history_error(error);
+                    self.release(id, &refusal);
+                    Err(refusal)
                 }
             },
             Err(refusal) => {
-                self.release(reserved);
+                self.release(id, &refusal);
                 Err(refusal)
             }
         }
     }
 
-    /// Checks the policy against today's spending and reserves the amount, in one step so
-    /// that concurrent payments cannot overrun a cap together.
-    fn reserve(&self, quote: &Quote<'_>, day_start_ms: i64) -> Result<Pending, Refusal> {
-        let mut today = lock(&self.today);
-        if today.day_start_ms != Some(day_start_ms) {
-            let rows = self.ports.ledger.spent_since(day_start_ms).map_err(|error| {
-                Refusal::new(Reason::History, format!("today's spending cannot be read: {error}"))
-            })?;
-            let mut fresh = Today { day_start_ms: Some(day_start_ms), ..Today::default() };
-            for row in rows {
-                if let Some((usd, testnet)) = spent_usd(&row.network, &row.asset, &row.amount) {
-                    let total = fresh.get(testnet);
-                    *total = total.plus(usd);
-                }
-            }
-            *today = fresh;
-        }
-        let spend = Spend { usd: quote.usd, testnet: quote.testnet };
-        self.settings.policy.decide(spend, *today.get(quote.testnet))?;
-        if let Some(usd) = quote.usd {
-            let total = today.get(quote.testnet);
-            *total = total.plus(usd);
-        }
-        Ok(Pending { usd: quote.usd, testnet: quote.testnet, day_start_ms })
-    }
-
-    fn release(&self, pending: Pending) {
-        let mut today = lock(&self.today);
-        if let (Some(usd), Some(day)) = (pending.usd, today.day_start_ms)
-            && day == pending.day_start_ms
-        {
-            let total = today.get(pending.testnet);
-            *total = Usd(total.0.saturating_sub(usd.0));
+    fn release(&self, id: i64, refusal: &Refusal) {
+        let at = self.ports.clock.now().unix_ms;
+        if let Err(error) = self.ports.ledger.release(id, at, refusal) {
+            tracing::warn!(%error, id, "a reservation could not be given back");
         }
     }
 
     fn sign(
         &self,
-        quote: &Quote<'_>,
+        quoted: &Quote<'_>,
         now_secs: u64,
         attempt: &mut Attempt,
     ) -> Result<(&'static str, String), Refusal> {
-        let signer = self.ports.keys.payer().map_err(|error| match error {
-            crate::ports::KeyError::NoAccount(text) => Refusal::new(Reason::NoAccount, text),
-            crate::ports::KeyError::Unavailable(text) => Refusal::new(Reason::Keychain, text),
-        })?;
+        let signer = self.ports.keys.payer().map_err(key_refusal)?;
         let nonce = self.ports.nonces.nonce();
         let authorization =
-            quote.offer.authorize(signer.address(), now_secs, nonce, Some(quote.lifetime))?;
+            quoted.offer.authorize(signer.address(), now_secs, nonce, Some(quoted.lifetime))?;
         let signature = signer
             .sign_hash(&authorization.signing_hash())
             .map_err(|error| Refusal::new(Reason::Keychain, error.to_string()))?;
@@ -349,12 +482,6 @@ impl Payer {
     /// error that kept it from arriving. Returns what was recorded.
     pub fn finish(&self, ticket: i64, answer: Result<(u16, &HeaderMap), &str>) -> Outcome {
         let outcome = outcome(answer);
-        let pending = lock(&self.pending).remove(&ticket);
-        if outcome.fate == Fate::Failed
-            && let Some(pending) = pending
-        {
-            self.release(pending);
-        }
         let at = self.ports.clock.now().unix_ms;
         if let Err(error) = self.ports.ledger.finish(ticket, at, &outcome) {
             tracing::warn!(%error, ticket, "the outcome of a payment could not be recorded");
@@ -363,7 +490,8 @@ impl Payer {
     }
 }
 
-fn record_offer(attempt: &mut Attempt, required: &PaymentRequired, offer: &Offer<'_>) {
+fn record_offer(attempt: &mut Attempt, required: &PaymentRequired, quoted: &Quote<'_>) {
+    let offer: &Offer<'_> = &quoted.offer;
     let accept = required.accept(offer.index);
     let field = |name: &str| text(accept.and_then(|a| a.get(name)));
     attempt.scheme = field("scheme");

@@ -1,112 +1,219 @@
-//! The fixed auto-approve policy: pay USD stablecoins up to a per-payment maximum within a
-//! daily cap, on testnets; refuse everything else. Rules and prompts replace it later.
+//! What decides a payment before any money moves: the rule that matches, the payee the site
+//! was paid before, whether auto-approve is on for testnets and mainnets. Budgets are
+//! checked after this, when the payment is reserved.
 
-use crate::{Reason, Refusal, money::Usd};
+use crate::{
+    Reason, Refusal,
+    money::Usd,
+    rules::{Action, Rule},
+};
 
-/// The policy, as `config.toml` sets it.
+/// The user's standing choices (`[policy]` in config.toml).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FixedPolicy {
-    /// The most one payment may cost.
-    pub max_per_payment: Usd,
-    /// The most all payments of one local day may cost, testnets and mainnets counted apart.
-    pub daily_cap: Usd,
-    /// Auto-approve on testnets.
+pub struct Policy {
+    /// Whether allow rules may pay on testnets without asking.
     pub testnets: bool,
-    /// Auto-approve on mainnets (real money): off until the user turns it on.
+    /// Whether allow rules may pay on mainnets (real money) without asking: off until the
+    /// user turns it on.
     pub mainnets: bool,
+    /// The per-payment maximum offered when the user approves and remembers a site.
+    pub default_max: Usd,
+    /// The daily budget offered then.
+    pub default_daily: Usd,
 }
 
-impl Default for FixedPolicy {
+impl Default for Policy {
     fn default() -> Self {
         Self {
-            max_per_payment: Usd(100_000),
-            daily_cap: Usd(1_000_000),
             testnets: true,
             mainnets: false,
+            default_max: Usd(100_000),
+            default_daily: Usd(1_000_000),
         }
     }
 }
 
-/// What a payment would cost, as the policy sees it.
+/// Whether the site has paid this payee before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Spend {
-    /// Its dollar value; `None` for an asset that is not a USD stablecoin of the registry.
-    pub usd: Option<Usd>,
-    /// Whether it is play money.
-    pub testnet: bool,
+pub enum Payee {
+    /// Paid before.
+    Known,
+    /// The site was never paid.
+    New,
+    /// The site was paid, but to someone else.
+    Changed,
 }
 
-impl FixedPolicy {
-    /// Approves `spend` given what was already spent (or reserved) today on the same kind of
-    /// network, or says why not.
-    pub fn decide(&self, spend: Spend, spent_today: Usd) -> Result<(), Refusal> {
-        let allowed = if spend.testnet { self.testnets } else { self.mainnets };
-        if !allowed {
-            let kind = if spend.testnet { "testnet" } else { "mainnet" };
-            return Err(Refusal::new(
+impl Payee {
+    /// `known`, `new` or `changed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Known => "known",
+            Self::New => "new",
+            Self::Changed => "changed",
+        }
+    }
+
+    /// From the payees the site was paid before.
+    pub fn of(pay_to: &str, paid_before: &[String]) -> Self {
+        if paid_before.is_empty() {
+            Self::New
+        } else if paid_before.iter().any(|p| p.eq_ignore_ascii_case(pay_to)) {
+            Self::Known
+        } else {
+            Self::Changed
+        }
+    }
+}
+
+/// What the policy says, before budgets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Judgement {
+    /// Pay without asking, counted against this rule's budgets.
+    Allow,
+    /// Ask the user; if nobody can answer, refuse with this.
+    Ask(Refusal),
+    /// Refuse.
+    Deny(Refusal),
+}
+
+/// The facts about one payment the policy weighs.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    /// The site.
+    pub host: &'a str,
+    /// Dollars, when the asset is a USD stablecoin Purse knows.
+    pub usd: Option<Usd>,
+    /// Play money.
+    pub testnet: bool,
+    /// Against the site's payment history.
+    pub payee: Payee,
+}
+
+impl Policy {
+    /// Judges a payment under `rule` (the one [`crate::rules::select`] chose, if any).
+    pub fn judge(&self, rule: Option<&Rule>, facts: Facts<'_>) -> Judgement {
+        let host = facts.host;
+        let Some(rule) = rule else {
+            return Judgement::Ask(Refusal::new(
                 Reason::Denied,
-                format!("auto-approve is off for {kind} payments"),
+                format!("no rule allows {host}, and no one could be asked"),
+            ));
+        };
+        match rule.action {
+            Action::Deny => {
+                return Judgement::Deny(Refusal::new(
+                    Reason::Denied,
+                    format!("rule {} denies {host}", rule.id),
+                ));
+            }
+            Action::Ask => {
+                return Judgement::Ask(Refusal::new(
+                    Reason::Denied,
+                    format!(
+                        "rule {} asks before paying {host}, and no one could be asked",
+                        rule.id
+                    ),
+                ));
+            }
+            Action::Allow => {}
+        }
+        let allowed = if facts.testnet { self.testnets } else { self.mainnets };
+        if !allowed {
+            let kind = if facts.testnet { "testnet" } else { "mainnet" };
+            return Judgement::Ask(Refusal::new(
+                Reason::Denied,
+                format!("auto-approve is off for {kind} payments, and no one could be asked"),
             ));
         }
-        let Some(usd) = spend.usd else {
-            return Err(Refusal::new(
+        if facts.payee == Payee::Changed {
+            return Judgement::Ask(Refusal::new(
+                Reason::Denied,
+                format!(
+                    "{host} asks to pay someone it never paid before, and no one could be asked"
+                ),
+            ));
+        }
+        let Some(usd) = facts.usd else {
+            return Judgement::Ask(Refusal::new(
                 Reason::Unsupported,
                 "the asset is not a USD stablecoin Purse knows; only those are auto-approved",
             ));
         };
-        if usd > self.max_per_payment {
-            return Err(Refusal::new(
+        if let Some(max) = rule.limits.max_per_payment
+            && usd > max
+        {
+            return Judgement::Ask(Refusal::new(
                 Reason::OverLimit,
-                format!("{usd} is above the per-payment maximum of {}", self.max_per_payment),
+                format!("{usd} is above rule {}'s per-payment maximum of {max}", rule.id),
             ));
         }
-        let after = spent_today.plus(usd);
-        if after > self.daily_cap {
-            return Err(Refusal::new(
-                Reason::Budget,
-                format!(
-                    "{usd} would bring today's spending to {after}, above the daily cap of {}",
-                    self.daily_cap
-                ),
-            ));
-        }
-        Ok(())
+        Judgement::Allow
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::Limits;
 
-    fn testnet(micros: u128) -> Spend {
-        Spend { usd: Some(Usd(micros)), testnet: true }
+    fn rule(action: Action, max: Option<u128>) -> Rule {
+        Rule {
+            id: 1,
+            host: "*".into(),
+            path_prefix: None,
+            network: None,
+            asset: None,
+            pay_to: None,
+            action,
+            limits: Limits { max_per_payment: max.map(Usd), ..Limits::default() },
+        }
     }
 
-    #[test]
-    fn the_default_policy() {
-        let policy = FixedPolicy::default();
-        let table: [(Spend, u128, Option<Reason>); 8] = [
-            (testnet(10_000), 0, None),
-            (testnet(100_000), 0, None),
-            (testnet(100_001), 0, Some(Reason::OverLimit)),
-            (testnet(100_000), 900_000, None),
-            (testnet(100_000), 900_001, Some(Reason::Budget)),
-            (testnet(1), 1_000_000, Some(Reason::Budget)),
-            (Spend { usd: Some(Usd(10_000)), testnet: false }, 0, Some(Reason::Denied)),
-            (Spend { usd: None, testnet: true }, 0, Some(Reason::Unsupported)),
-        ];
-        for (spend, spent, expected) in table {
-            let outcome = policy.decide(spend, Usd(spent)).err().map(|r| r.reason);
-            assert_eq!(outcome, expected, "{spend:?} after {spent}");
+    fn facts(usd: Option<u128>, testnet: bool, payee: Payee) -> Facts<'static> {
+        Facts { host: "api.example.com", usd: usd.map(Usd), testnet, payee }
+    }
+
+    fn verdict(j: Judgement) -> (&'static str, Option<Reason>) {
+        match j {
+            Judgement::Allow => ("allow", None),
+            Judgement::Ask(r) => ("ask", Some(r.reason)),
+            Judgement::Deny(r) => ("deny", Some(r.reason)),
         }
     }
 
     #[test]
-    fn mainnet_when_turned_on() {
-        let policy = FixedPolicy { mainnets: true, ..FixedPolicy::default() };
-        assert!(policy.decide(Spend { usd: Some(Usd(10_000)), testnet: false }, Usd(0)).is_ok());
-        let refused =
-            policy.decide(Spend { usd: Some(Usd(5_000_000)), testnet: false }, Usd(0)).unwrap_err();
-        assert_eq!(refused.text, "$5.00 is above the per-payment maximum of $0.10");
+    fn judgements() {
+        let policy = Policy::default();
+        let allow = rule(Action::Allow, Some(100_000));
+        let table = [
+            (None, facts(Some(1), true, Payee::New), ("ask", Some(Reason::Denied))),
+            (Some(&allow), facts(Some(100_000), true, Payee::New), ("allow", None)),
+            (Some(&allow), facts(Some(100_000), true, Payee::Known), ("allow", None)),
+            (
+                Some(&allow),
+                facts(Some(100_001), true, Payee::Known),
+                ("ask", Some(Reason::OverLimit)),
+            ),
+            (Some(&allow), facts(Some(1), true, Payee::Changed), ("ask", Some(Reason::Denied))),
+            (Some(&allow), facts(Some(1), false, Payee::Known), ("ask", Some(Reason::Denied))),
+            (Some(&allow), facts(None, true, Payee::Known), ("ask", Some(Reason::Unsupported))),
+        ];
+        for (rule, facts, expected) in table {
+            assert_eq!(verdict(policy.judge(rule, facts)), expected, "{rule:?} {facts:?}");
+        }
+        let deny = rule(Action::Deny, None);
+        assert_eq!(
+            verdict(policy.judge(Some(&deny), facts(Some(1), true, Payee::Known))),
+            ("deny", Some(Reason::Denied))
+        );
+        let ask = rule(Action::Ask, None);
+        assert_eq!(verdict(policy.judge(Some(&ask), facts(Some(1), true, Payee::Known))).0, "ask");
+        let mainnets = Policy { mainnets: true, ..Policy::default() };
+        assert_eq!(
+            verdict(mainnets.judge(Some(&allow), facts(Some(1), false, Payee::Known))).0,
+            "allow"
+        );
+        assert_eq!(Payee::of("0xAb", &["0xab".into()]), Payee::Known);
     }
 }

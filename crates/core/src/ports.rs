@@ -5,6 +5,13 @@ use std::sync::Arc;
 
 use alloy::primitives::{Address, B256, Signature};
 
+use crate::{
+    Refusal,
+    budget::{Budget, Caps},
+    money::Usd,
+    rules::Rule,
+};
+
 /// A moment, as the wall clock and the user's time zone see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Now {
@@ -120,6 +127,12 @@ pub struct Attempt {
     pub reason_code: Option<String>,
     /// Refusal text.
     pub reason: Option<String>,
+    /// Its value in millionths of a dollar, for a USD stablecoin.
+    pub usd_micros: Option<i64>,
+    /// Whether it is play money.
+    pub testnet: Option<bool>,
+    /// The rule that allowed it.
+    pub rule_id: Option<i64>,
 }
 
 /// What became of a payment after the paid request was answered.
@@ -137,24 +150,55 @@ pub struct Outcome {
     pub reason: Option<String>,
 }
 
-/// A payment that counts against a budget: one not known to have failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Spent {
-    /// As the offer named it (`eip155:84532`, `base-sepolia`).
-    pub network: String,
-    /// Token address.
-    pub asset: String,
-    /// Atomic units, decimal.
-    pub amount: String,
+/// The controls the user sets from anywhere (the CLI, the app), read at each decision.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Controls {
+    /// Nothing is signed while paused.
+    pub paused: bool,
+    /// The global caps.
+    pub caps: Caps,
+    /// Every rule.
+    pub rules: Vec<Rule>,
 }
 
-/// The payment history.
+/// What a reservation found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reserved {
+    /// Reserved: the payment's row, counting in its budgets.
+    Row(i64),
+    /// A budget would be passed: nothing was written.
+    Over {
+        /// The budget's key.
+        key: String,
+        /// Already spent or reserved in it.
+        used: Usd,
+        /// Its limit.
+        limit: Usd,
+    },
+}
+
+/// The payment history, the budgets and the user's controls.
 pub trait Ledger: Send + Sync {
-    /// Writes an attempt down with `fate` ([`Fate::Refused`] or [`Fate::Signed`]); a
-    /// signed row is committed before the payment leaves.
-    fn insert(&self, attempt: &Attempt, fate: Fate) -> Result<i64, String>;
-    /// Records what the paid request's answer says about payment `id`.
+    /// Writes down a refused attempt.
+    fn refused(&self, attempt: &Attempt) -> Result<i64, String>;
+    /// The user's controls, as they are now.
+    fn controls(&self) -> Result<Controls, String>;
+    /// The payees `host` was paid before.
+    fn paid_payees(&self, host: &str) -> Result<Vec<String>, String>;
+    /// What is spent or reserved in these budgets (testnet or mainnet dollars).
+    fn used(&self, keys: &[String], testnet: bool) -> Result<Vec<Usd>, String>;
+    /// In one atomic step: checks that `attempt.usd_micros` fits every budget that has a
+    /// limit, adds it to all of them, and writes the attempt down as `requested`. Nothing
+    /// is written when a budget would be passed.
+    fn reserve(&self, attempt: &Attempt, budgets: &[Budget]) -> Result<Reserved, String>;
+    /// A reserved payment was signed: it is written down as `signed` (with the payer,
+    /// nonce, `validBefore` and the payload's hash) before the payment leaves.
+    fn signed(&self, id: i64, attempt: &Attempt) -> Result<(), String>;
+    /// A reserved payment was not signed after all: refused, its money given back.
+    fn release(&self, id: i64, at_ms: i64, refusal: &Refusal) -> Result<(), String>;
+    /// Records what the paid request's answer says about payment `id`; a failed payment
+    /// gives its money back to its budgets.
     fn finish(&self, id: i64, at_ms: i64, outcome: &Outcome) -> Result<(), String>;
-    /// Payments since `since_ms` (Unix ms) that were signed and not known to have failed.
-    fn spent_since(&self, since_ms: i64) -> Result<Vec<Spent>, String>;
+    /// Stores a rule (from an answer such as "always for this site"); returns its id.
+    fn add_rule(&self, rule: &Rule) -> Result<i64, String>;
 }

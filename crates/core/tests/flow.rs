@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{
+    collections::HashMap,
     path::PathBuf,
     sync::{Arc, Mutex},
 };
@@ -14,11 +15,16 @@ use alloy::{
 };
 use http::{HeaderMap, HeaderValue, Uri};
 use purse_core::{
-    Reason,
+    Reason, Refusal,
+    budget::{Budget, Caps},
     flow::{Decision, Payer, PaymentRequiredAnswer, Ports, Request, Settings},
     money::Usd,
-    policy::FixedPolicy,
-    ports::{Attempt, Clock, Fate, KeyError, Keys, Ledger, Nonces, Now, Outcome, Signer, Spent},
+    policy::Payee,
+    ports::{
+        Attempt, Clock, Controls, Fate, KeyError, Keys, Ledger, Nonces, Now, Outcome, Reserved,
+        Signer,
+    },
+    rules::{Action, Limits, Rule},
 };
 use serde_json::Value;
 
@@ -59,45 +65,151 @@ impl Keys for TestKeys {
     }
 }
 
-#[derive(Default)]
-struct Rows {
-    rows: Vec<(Attempt, Fate, Option<Outcome>)>,
-    broken: bool,
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Requested,
+    Is(Fate),
+}
+
+struct Row {
+    attempt: Attempt,
+    state: State,
+    keys: Vec<String>,
+    outcome: Option<Outcome>,
 }
 
 #[derive(Default)]
-struct MemoryLedger(Mutex<Rows>);
+struct Book {
+    rows: Vec<Row>,
+    spend: HashMap<(String, bool), u128>,
+    controls: Controls,
+    broken: bool,
+}
+
+impl Book {
+    fn give_back(&mut self, id: i64) {
+        let row = &self.rows[id as usize - 1];
+        let (usd, testnet) =
+            (row.attempt.usd_micros.unwrap_or(0) as u128, row.attempt.testnet.unwrap());
+        for key in row.keys.clone() {
+            *self.spend.entry((key, testnet)).or_default() -= usd;
+        }
+    }
+}
+
+/// The ledger's contract, kept in memory.
+#[derive(Default)]
+struct MemoryLedger(Mutex<Book>);
+
+impl MemoryLedger {
+    fn states(&self) -> Vec<State> {
+        self.0.lock().unwrap().rows.iter().map(|r| r.state).collect()
+    }
+}
 
 impl Ledger for MemoryLedger {
-    fn insert(&self, attempt: &Attempt, fate: Fate) -> Result<i64, String> {
-        let mut rows = self.0.lock().unwrap();
-        if rows.broken {
+    fn refused(&self, attempt: &Attempt) -> Result<i64, String> {
+        let mut book = self.0.lock().unwrap();
+        if book.broken {
             return Err("database or disk is full".into());
         }
-        rows.rows.push((attempt.clone(), fate, None));
-        Ok(rows.rows.len() as i64)
+        let row = Row {
+            attempt: attempt.clone(),
+            state: State::Is(Fate::Refused),
+            keys: vec![],
+            outcome: None,
+        };
+        book.rows.push(row);
+        Ok(book.rows.len() as i64)
     }
-    fn finish(&self, id: i64, _at_ms: i64, outcome: &Outcome) -> Result<(), String> {
-        let mut rows = self.0.lock().unwrap();
-        let row = &mut rows.rows[id as usize - 1];
-        row.1 = outcome.fate;
-        row.2 = Some(outcome.clone());
-        Ok(())
+    fn controls(&self) -> Result<Controls, String> {
+        Ok(self.0.lock().unwrap().controls.clone())
     }
-    fn spent_since(&self, since_ms: i64) -> Result<Vec<Spent>, String> {
-        let rows = self.0.lock().unwrap();
-        Ok(rows
+    fn paid_payees(&self, host: &str) -> Result<Vec<String>, String> {
+        let book = self.0.lock().unwrap();
+        Ok(book
             .rows
             .iter()
-            .filter(|(a, fate, _)| {
-                a.at_ms >= since_ms && matches!(fate, Fate::Signed | Fate::Settled | Fate::Unsure)
-            })
-            .map(|(a, _, _)| Spent {
-                network: a.network.clone().unwrap(),
-                asset: a.asset.clone().unwrap(),
-                amount: a.amount.clone().unwrap(),
-            })
+            .filter(|r| r.attempt.host == host && r.state == State::Is(Fate::Settled))
+            .filter_map(|r| r.attempt.pay_to.clone())
             .collect())
+    }
+    fn used(&self, keys: &[String], testnet: bool) -> Result<Vec<Usd>, String> {
+        let book = self.0.lock().unwrap();
+        Ok(keys.iter().map(|k| Usd(*book.spend.get(&(k.clone(), testnet)).unwrap_or(&0))).collect())
+    }
+    fn reserve(&self, attempt: &Attempt, budgets: &[Budget]) -> Result<Reserved, String> {
+        let mut book = self.0.lock().unwrap();
+        if book.broken {
+            return Err("database or disk is full".into());
+        }
+        let usd = attempt.usd_micros.unwrap_or(0) as u128;
+        let testnet = attempt.testnet.unwrap();
+        for budget in budgets {
+            let used = *book.spend.get(&(budget.key.clone(), testnet)).unwrap_or(&0);
+            if let Some(limit) = budget.limit
+                && used + usd > limit.0
+            {
+                return Ok(Reserved::Over { key: budget.key.clone(), used: Usd(used), limit });
+            }
+        }
+        for budget in budgets {
+            *book.spend.entry((budget.key.clone(), testnet)).or_default() += usd;
+        }
+        let keys = budgets.iter().map(|b| b.key.clone()).collect();
+        book.rows.push(Row {
+            attempt: attempt.clone(),
+            state: State::Requested,
+            keys,
+            outcome: None,
+        });
+        Ok(Reserved::Row(book.rows.len() as i64))
+    }
+    fn signed(&self, id: i64, attempt: &Attempt) -> Result<(), String> {
+        let mut book = self.0.lock().unwrap();
+        let row = &mut book.rows[id as usize - 1];
+        assert_eq!(row.state, State::Requested);
+        row.attempt = attempt.clone();
+        row.state = State::Is(Fate::Signed);
+        Ok(())
+    }
+    fn release(&self, id: i64, _at_ms: i64, refusal: &Refusal) -> Result<(), String> {
+        let mut book = self.0.lock().unwrap();
+        book.give_back(id);
+        let row = &mut book.rows[id as usize - 1];
+        row.state = State::Is(Fate::Refused);
+        row.attempt.reason_code = Some(refusal.reason.code().into());
+        Ok(())
+    }
+    fn finish(&self, id: i64, _at_ms: i64, outcome: &Outcome) -> Result<(), String> {
+        let mut book = self.0.lock().unwrap();
+        if outcome.fate == Fate::Failed {
+            book.give_back(id);
+        }
+        let row = &mut book.rows[id as usize - 1];
+        row.state = State::Is(outcome.fate);
+        row.outcome = Some(outcome.clone());
+        Ok(())
+    }
+    fn add_rule(&self, rule: &Rule) -> Result<i64, String> {
+        let mut book = self.0.lock().unwrap();
+        let id = book.controls.rules.len() as i64 + 100;
+        book.controls.rules.push(Rule { id, ..rule.clone() });
+        Ok(id)
+    }
+}
+
+/// Allow every site up to $0.10 a payment: the testbed's everyday rule.
+fn allow_all() -> Rule {
+    Rule {
+        id: 1,
+        host: "*".into(),
+        path_prefix: None,
+        network: None,
+        asset: None,
+        pay_to: None,
+        action: Action::Allow,
+        limits: Limits { max_per_payment: Some(Usd(100_000)), ..Limits::default() },
     }
 }
 
@@ -109,6 +221,7 @@ struct Bed {
 
 fn bed(settings: Settings, key: Option<&str>, now_ms: i64, nonce: B256) -> Bed {
     let ledger = Arc::new(MemoryLedger::default());
+    ledger.0.lock().unwrap().controls.rules.push(allow_all());
     let clock = Arc::new(PinnedClock(Mutex::new(now_ms)));
     let keys: Option<Arc<dyn Signer>> =
         key.map(|k| Arc::new(TestKey(k.parse().unwrap())) as Arc<dyn Signer>);
@@ -199,12 +312,17 @@ fn pays_with_the_official_clients_bytes_and_records_it() {
         assert_eq!(name.to_ascii_lowercase(), header, "{file}");
         assert_eq!(value, expected.as_str().unwrap(), "{file}: byte for byte");
 
-        let rows = bed.ledger.0.lock().unwrap();
-        let (attempt, fate, _) = &rows.rows[ticket as usize - 1];
-        assert_eq!(*fate, Fate::Signed);
+        let book = bed.ledger.0.lock().unwrap();
+        let row = &book.rows[ticket as usize - 1];
+        assert_eq!(row.state, State::Is(Fate::Signed));
+        let attempt = &row.attempt;
         assert_eq!(attempt.payer.as_deref(), Some("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"));
         assert_eq!(attempt.nonce.as_deref(), Some(format!("{nonce:#x}").as_str()));
-        assert_eq!(attempt.decided_by.as_deref(), Some("policy"));
+        assert_eq!(attempt.decided_by.as_deref(), Some("rule 1"));
+        assert_eq!(
+            (attempt.usd_micros, attempt.testnet, attempt.rule_id),
+            (Some(10_000), Some(true), Some(1))
+        );
         assert_eq!(attempt.host, "api.example.com");
         assert!(attempt.payload_hash.as_deref().is_some_and(|h| h.len() == 66));
         // The header itself is never written down.
@@ -235,9 +353,8 @@ fn the_settlement_header_decides_what_is_recorded() {
     let Decision::Pay { ticket, .. } = decide(&bed.payer, &exchange(&vector)) else { panic!() };
     assert_eq!(bed.payer.finish(ticket, Ok((500, &HeaderMap::new()))).fate, Fate::Unsure);
 
-    let rows = bed.ledger.0.lock().unwrap();
-    let fates: Vec<Fate> = rows.rows.iter().map(|r| r.1).collect();
-    assert_eq!(fates, [Fate::Settled, Fate::Failed, Fate::Unsure, Fate::Unsure]);
+    let fates = bed.ledger.states();
+    assert_eq!(fates, [Fate::Settled, Fate::Failed, Fate::Unsure, Fate::Unsure].map(State::Is));
 }
 
 fn refused(decision: Decision) -> Reason {
@@ -247,13 +364,21 @@ fn refused(decision: Decision) -> Reason {
     }
 }
 
+fn asked(decision: Decision) -> Box<purse_core::flow::Ask> {
+    match decision {
+        Decision::Ask(ask) => ask,
+        other => panic!("not asked: {other:?}"),
+    }
+}
+
 #[test]
-fn the_daily_cap_counts_reservations_and_gives_back_failures() {
-    // $0.01 a payment; a cap of $0.025 allows two.
+fn budgets_count_reservations_and_get_failures_back() {
+    // $0.01 a payment; a global daily cap of $0.025 allows two, a rule's weekly budget
+    // of $0.03 three.
     let vector = vector("v2-base-sepolia-usdc.json");
     let (now_ms, nonce) = pinned(&vector);
-    let policy = FixedPolicy { daily_cap: Usd(25_000), ..FixedPolicy::default() };
-    let bed = bed(Settings { policy, ..Settings::default() }, Some(KEY), now_ms, nonce);
+    let bed = bed(Settings::default(), Some(KEY), now_ms, nonce);
+    bed.ledger.0.lock().unwrap().controls.caps = Caps { daily: Some(Usd(25_000)), monthly: None };
     let ex = exchange(&vector);
     let Decision::Pay { ticket: first, .. } = decide(&bed.payer, &ex) else { panic!() };
     let Decision::Pay { .. } = decide(&bed.payer, &ex) else { panic!() };
@@ -263,22 +388,13 @@ fn the_daily_cap_counts_reservations_and_gives_back_failures() {
     assert!(matches!(decide(&bed.payer, &ex), Decision::Pay { .. }));
     assert_eq!(refused(decide(&bed.payer, &ex)), Reason::Budget);
 
-    // A new day: the budget is whole again, and yesterday's rows are not counted.
+    // A new day: the daily cap is whole again; the rule's week is not.
+    bed.ledger.0.lock().unwrap().controls.rules[0].limits.weekly = Some(Usd(30_000));
     *bed.clock.0.lock().unwrap() += 86_400_000;
     assert!(matches!(decide(&bed.payer, &ex), Decision::Pay { .. }));
-
-    // A fresh payer (a restart) counts today's rows from the history.
-    let restarted = Payer::new(
-        Settings { policy, ..Settings::default() },
-        Ports {
-            clock: bed.clock.clone(),
-            nonces: Arc::new(PinnedNonce(nonce)),
-            keys: Arc::new(TestKeys(Some(Arc::new(TestKey(KEY.parse().unwrap()))))),
-            ledger: bed.ledger.clone(),
-        },
-    );
-    assert!(matches!(decide(&restarted, &ex), Decision::Pay { .. }));
-    assert_eq!(refused(decide(&restarted, &ex)), Reason::Budget);
+    let Decision::Refuse(refusal) = decide(&bed.payer, &ex) else { panic!() };
+    assert_eq!(refusal.reason, Reason::Budget);
+    assert!(refusal.text.contains("rule 1's budget this week"), "{}", refusal.text);
 }
 
 #[test]
@@ -286,19 +402,13 @@ fn refusals_are_recorded_with_their_codes_and_nothing_is_signed() {
     let vector = vector("v2-base-sepolia-usdc.json");
     let (now_ms, nonce) = pinned(&vector);
 
-    let strict = FixedPolicy { max_per_payment: Usd(5_000), ..FixedPolicy::default() };
-    let bed1 = bed(Settings { policy: strict, ..Settings::default() }, Some(KEY), now_ms, nonce);
-    assert_eq!(refused(decide(&bed1.payer, &exchange(&vector))), Reason::OverLimit);
-    let rows = bed1.ledger.0.lock().unwrap();
-    let (attempt, fate, _) = &rows.rows[0];
-    assert_eq!(*fate, Fate::Refused);
-    assert_eq!(attempt.reason_code.as_deref(), Some("over-limit"));
-    assert_eq!(attempt.amount.as_deref(), Some("10000"));
-    assert_eq!(attempt.nonce, None);
-    drop(rows);
-
     let no_key = bed(Settings::default(), None, now_ms, nonce);
     assert_eq!(refused(decide(&no_key.payer, &exchange(&vector))), Reason::NoAccount);
+    // The reservation went back.
+    let book = no_key.ledger.0.lock().unwrap();
+    assert_eq!(book.rows[0].state, State::Is(Fate::Refused));
+    assert!(book.spend.values().all(|v| *v == 0));
+    drop(book);
 
     let paid_already = bed(Settings::default(), Some(KEY), now_ms, nonce);
     let mut ex = exchange(&vector);
@@ -328,8 +438,72 @@ fn refusals_are_recorded_with_their_codes_and_nothing_is_signed() {
     broken.ledger.0.lock().unwrap().broken = true;
     assert_eq!(refused(decide(&broken.payer, &exchange(&vector))), Reason::History);
 
+    let paused = bed(Settings::default(), Some(KEY), now_ms, nonce);
+    paused.ledger.0.lock().unwrap().controls.paused = true;
+    assert_eq!(refused(decide(&paused.payer, &exchange(&vector))), Reason::Paused);
+    let book = paused.ledger.0.lock().unwrap();
+    assert_eq!(book.rows[0].attempt.reason_code.as_deref(), Some("paused"));
+    assert_eq!(book.rows[0].attempt.amount.as_deref(), Some("10000"));
+    assert_eq!(book.rows[0].attempt.nonce, None);
+    drop(book);
+
+    let blocked = bed(Settings::default(), Some(KEY), now_ms, nonce);
+    blocked.ledger.0.lock().unwrap().controls.rules.push(Rule {
+        id: 2,
+        host: "api.example.com".into(),
+        action: Action::Deny,
+        ..allow_all()
+    });
+    assert_eq!(refused(decide(&blocked.payer, &exchange(&vector))), Reason::Denied);
+}
+
+#[test]
+fn what_no_rule_allows_is_asked_and_paid_only_when_approved() {
+    let vector = vector("v2-base-sepolia-usdc.json");
+    let (now_ms, nonce) = pinned(&vector);
+
+    // Above the rule's maximum: asked, with the reason it would be refused for.
+    let bed1 = bed(Settings::default(), Some(KEY), now_ms, nonce);
+    bed1.ledger.0.lock().unwrap().controls.rules[0].limits.max_per_payment = Some(Usd(5_000));
+    let ask = asked(decide(&bed1.payer, &exchange(&vector)));
+    assert_eq!(ask.approval.why.reason, Reason::OverLimit);
+    assert_eq!(ask.approval.usd, Some(Usd(10_000)));
+    assert_eq!(ask.approval.account, "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+    assert_eq!(ask.approval.payee, Payee::New);
+    assert_eq!(ask.approval.network, "eip155:84532");
+    assert!(bed1.ledger.0.lock().unwrap().rows.is_empty(), "nothing written while asking");
+    // Approved: paid now, as the user decided.
+    let Decision::Pay { value, ticket, .. } = bed1.payer.approved(*ask) else { panic!() };
+    let expected = sdk_case(&vector)["retry_request"]["headers"]["payment-signature"].as_str();
+    assert_eq!(Some(value.as_str()), expected);
+    let book = bed1.ledger.0.lock().unwrap();
+    assert_eq!(book.rows[ticket as usize - 1].attempt.decided_by.as_deref(), Some("user"));
+    drop(book);
+
+    // Denied: refused and recorded.
+    let ask = asked(decide(&bed1.payer, &exchange(&vector)));
+    let refusal = Refusal::new(Reason::Denied, "you said no");
+    assert_eq!(refused(bed1.payer.refuse_asked(*ask, refusal)), Reason::Denied);
+    assert_eq!(bed1.ledger.states().last(), Some(&State::Is(Fate::Refused)));
+
+    // No rule at all: asked.
+    let bed2 = bed(Settings::default(), Some(KEY), now_ms, nonce);
+    bed2.ledger.0.lock().unwrap().controls.rules.clear();
+    assert_eq!(asked(decide(&bed2.payer, &exchange(&vector))).approval.why.reason, Reason::Denied);
+
+    // A site that was paid before asks for another payee: asked, even under the rule.
+    let bed3 = bed(Settings::default(), Some(KEY), now_ms, nonce);
+    let Decision::Pay { ticket, .. } = decide(&bed3.payer, &exchange(&vector)) else { panic!() };
+    bed3.ledger.0.lock().unwrap().rows[ticket as usize - 1].state = State::Is(Fate::Settled);
+    assert!(matches!(decide(&bed3.payer, &exchange(&vector)), Decision::Pay { .. }));
+    bed3.ledger.0.lock().unwrap().rows[ticket as usize - 1].attempt.pay_to =
+        Some("0x0000000000000000000000000000000000000001".into());
+    let ask = asked(decide(&bed3.payer, &exchange(&vector)));
+    assert_eq!(ask.approval.payee, Payee::Changed);
+
+    // Mainnet auto-approve is off until turned on.
     let mainnet = vector_file_decision("v2-base-mainnet-usdc.json");
-    assert_eq!(refused(mainnet), Reason::Denied);
+    assert_eq!(asked(mainnet).approval.why.reason, Reason::Denied);
 }
 
 fn vector_file_decision(file: &str) -> Decision {
@@ -359,5 +533,5 @@ fn a_browsers_html_paywall_is_asked_again_and_other_402s_pass() {
     garbled.insert("payment-required", HeaderValue::from_static("not base64 json"));
     let answer = PaymentRequiredAnswer { headers: &garbled, body: b"" };
     assert_eq!(refused(bed.payer.decide(request(&none), answer)), Reason::InvalidOffer);
-    assert!(bed.ledger.0.lock().unwrap().rows.iter().all(|r| r.1 == Fate::Refused));
+    assert!(bed.ledger.states().iter().all(|s| *s == State::Is(Fate::Refused)));
 }

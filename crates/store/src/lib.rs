@@ -13,15 +13,18 @@
 //!   keeps the nonce, `validBefore` and the payload's hash instead.
 
 mod accounts;
+mod budget;
 mod history;
 mod migrations;
 mod payment;
+mod rules;
 
 use std::{path::Path, time::Duration};
 
 use rusqlite::Connection;
 
 pub use accounts::{Account, KeyStorage};
+pub use budget::{Reservation, Spending};
 pub use history::{HistoryFilter, Summary, SummaryRow};
 pub use payment::{NewPayment, Payment, PaymentId, Status, Update};
 

@@ -46,6 +46,38 @@ const MIGRATIONS: &[&str] = &[
         created_at    INTEGER NOT NULL
     );
     CREATE UNIQUE INDEX accounts_one_default ON accounts (is_default) WHERE is_default = 1;",
+    // 3: rules, budgets (running totals per window, so that a reservation is one lookup),
+    // the control settings (pause, global caps), and what each payment counted against.
+    "ALTER TABLE payments ADD COLUMN usd_micros INTEGER;
+    ALTER TABLE payments ADD COLUMN testnet INTEGER;
+    ALTER TABLE payments ADD COLUMN rule_id INTEGER;
+    ALTER TABLE payments ADD COLUMN budget_keys TEXT;
+    CREATE INDEX payments_by_host_pay_to ON payments (host, pay_to);
+    CREATE TABLE rules (
+        id              INTEGER PRIMARY KEY,
+        host            TEXT NOT NULL,
+        path_prefix     TEXT,
+        network         TEXT,
+        asset           TEXT,
+        pay_to          TEXT,
+        action          TEXT NOT NULL CHECK (action IN ('allow','ask','deny')),
+        max_per_payment INTEGER,
+        daily           INTEGER,
+        weekly          INTEGER,
+        monthly         INTEGER,
+        total           INTEGER,
+        created_at      INTEGER NOT NULL
+    );
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE spend (
+        key     TEXT NOT NULL,
+        testnet INTEGER NOT NULL,
+        micros  INTEGER NOT NULL,
+        PRIMARY KEY (key, testnet)
+    );",
 ];
 
 /// Brings the schema up to date, in one transaction per step.

@@ -2,7 +2,7 @@
 
 use std::{fmt, str::FromStr};
 
-use rusqlite::{OptionalExtension as _, Row, params};
+use rusqlite::{OptionalExtension as _, Row, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::{Error, Result, Store};
@@ -73,6 +73,12 @@ impl Status {
                 | (Settled, Confirmed | Failed | Unsure)
                 | (Unsure, Settled | Confirmed | Failed)
         )
+    }
+
+    /// Whether a payment in this status counts against its budgets (reserved, or paid or
+    /// maybe paid).
+    pub fn counts(self) -> bool {
+        !matches!(self, Self::Refused | Self::Failed)
     }
 
     /// A status that may still change on its own (signed money whose fate is open).
@@ -323,18 +329,19 @@ impl Store {
     /// Moves payment `id` to `status` at `at` (Unix ms), filling in what `update` knows;
     /// fields `update` leaves empty keep their values. Refuses moves the lifecycle forbids.
     pub fn advance(&self, id: PaymentId, status: Status, at: i64, update: &Update) -> Result<()> {
+        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
         let current = self.payment(id)?.ok_or(Error::NotFound(id))?.status;
         if !current.can_become(status) {
             return Err(Error::Transition { from: current, to: status });
         }
-        let changed = self.conn().execute(
+        tx.execute(
             "UPDATE payments SET status = ?2, updated_at = ?3,
                  decided_by = COALESCE(?4, decided_by), payer = COALESCE(?5, payer),
                  nonce = COALESCE(?6, nonce), valid_before = COALESCE(?7, valid_before),
                  payload_hash = COALESCE(?8, payload_hash), tx_hash = COALESCE(?9, tx_hash),
                  server_status = COALESCE(?10, server_status), reason_code = COALESCE(?11, reason_code),
                  reason = COALESCE(?12, reason)
-             WHERE id = ?1 AND status = ?13",
+             WHERE id = ?1",
             params![
                 id,
                 status.as_str(),
@@ -347,15 +354,14 @@ impl Store {
                 update.tx_hash,
                 update.server_status,
                 update.reason_code,
-                update.reason,
-                current.as_str()
+                update.reason
             ],
         )?;
-        // Another process moved it meanwhile: report what it is now.
-        if changed == 0 {
-            let now = self.payment(id)?.ok_or(Error::NotFound(id))?.status;
-            return Err(Error::Transition { from: now, to: status });
+        // Money that was not paid goes back to the budgets it was reserved in.
+        if current.counts() && !status.counts() {
+            crate::budget::give_back(&tx, id)?;
         }
+        tx.commit()?;
         Ok(())
     }
 

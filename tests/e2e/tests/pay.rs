@@ -37,6 +37,9 @@ impl Wallet {
         let out = wallet.run(&["account", "import", "--private-key-file", &path(&key_file)]);
         assert!(out.status.success(), "import: {}", String::from_utf8_lossy(&out.stderr));
         std::fs::remove_file(&key_file).unwrap();
+        // Every site, up to $0.10 a payment, without asking.
+        let out = wallet.run(&["rules", "add", "*", "--allow", "--max", "0.10"]);
+        assert!(out.status.success(), "rules add: {}", String::from_utf8_lossy(&out.stderr));
         wallet
     }
 
@@ -209,7 +212,7 @@ fn curl_pays_v1_and_v2_over_http_and_https_and_each_payment_is_in_the_history() 
         assert!(row["tx_hash"].as_str().is_some_and(|t| t.len() == 66), "{row}");
         assert_eq!(row["amount"], "1000", "{row}");
         assert_eq!(row["payer"].as_str().unwrap(), testbed.payer, "{row}");
-        assert_eq!(row["decided_by"], "policy", "{row}");
+        assert_eq!(row["decided_by"], "rule 1", "{row}");
     }
 }
 
@@ -306,4 +309,51 @@ fn chromium_through_the_proxy_loads_paid_pages_v1_paywall_included() {
         );
     }
     assert_eq!(testbed.usdc_balance(&testbed.pay_to).unwrap(), before + 2 * PRICE);
+}
+
+#[test]
+#[ignore = "needs the npm testbed and a keychain; scripts/test runs it"]
+fn concurrent_payments_never_pass_the_budget_and_pause_stops_paying() {
+    let testbed = Testbed::start().unwrap();
+    let wallet = Wallet::with_key("budget", &testbed.payer_key);
+    // $0.04 a day: 40 payments of $0.001.
+    let out = wallet.run(&["budget", "--daily", "0.04"]);
+    assert!(out.status.success(), "budget: {}", String::from_utf8_lossy(&out.stderr));
+    let proxy = Proxy::start(&wallet, &testbed);
+    let before = testbed.usdc_balance(&testbed.pay_to).unwrap();
+
+    // 150 requests at once, over 150 connections.
+    let url = format!("{}/weather", testbed.v2.http);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            (0..150).map(|_| scope.spawn(|| proxy.curl(&[url.as_str()]).0)).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let paid = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!(paid, 40, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 402).count(), 110);
+    assert_eq!(testbed.usdc_balance(&testbed.pay_to).unwrap(), before + 40 * PRICE);
+    let history = wallet.history();
+    let refused = history.iter().filter(|r| r["status"] == "refused").count();
+    assert_eq!(refused, 110);
+    assert!(
+        history.iter().filter(|r| r["status"] == "refused").all(|r| r["reason_code"] == "budget")
+    );
+
+    // A restart forgets nothing: the day's budget is spent.
+    drop(proxy);
+    let proxy = Proxy::start(&wallet, &testbed);
+    let (status, head, _) = proxy.curl(&[&url]);
+    assert_eq!(status, 402);
+    assert!(header(&head, "x-purse-reason").unwrap_or_default().starts_with("budget; "), "{head}");
+
+    // Paused: nothing is paid, whatever the rules; resumed: paid again (budget raised).
+    assert!(wallet.run(&["budget", "--daily", "1.00"]).status.success());
+    assert!(wallet.run(&["pause"]).status.success());
+    let (status, head, _) = proxy.curl(&[&url]);
+    assert_eq!(status, 402);
+    assert!(header(&head, "x-purse-reason").unwrap_or_default().starts_with("paused; "), "{head}");
+    assert!(wallet.run(&["resume"]).status.success());
+    assert_eq!(proxy.curl(&[&url]).0, 200);
+    assert_eq!(testbed.usdc_balance(&testbed.pay_to).unwrap(), before + 41 * PRICE);
 }

@@ -1,0 +1,258 @@
+//! Payments waiting for the user: one prompt per offer, however many requests wait on it.
+//!
+//! [`Approvals::ask`] is what a held request awaits; [`Approvals::pending`],
+//! [`Approvals::answer`] and [`Approvals::subscribe`] are what a prompt (the terminal, the
+//! app's popup) uses. Concurrent 402s with the same key (site, network, asset, amount,
+//! payee) share one prompt and one answer; different ones queue. With no prompt attached,
+//! nothing waits: the payment is refused at once with the reason it was asked for.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{
+        Arc, Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use purse_core::{
+    flow::{Approval, Payer},
+    money::Usd,
+    rules::{Action, Limits, Rule},
+};
+use tokio::sync::{broadcast, oneshot};
+
+/// The user's answer to a prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Pay this once (and every request waiting on the same prompt).
+    ApproveOnce,
+    /// Pay, and allow the site from now on up to these limits.
+    ApproveAlways {
+        /// The most one payment may cost.
+        max_per_payment: Usd,
+        /// The most a day's payments to the site may cost.
+        daily: Usd,
+    },
+    /// Do not pay this.
+    DenyOnce,
+    /// Do not pay, and deny the site from now on.
+    Block,
+}
+
+/// How a wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// The user answered.
+    Answered(Answer),
+    /// No answer in time.
+    TimedOut(Duration),
+    /// Nothing can show a prompt.
+    Nobody,
+}
+
+/// A payment on a prompt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// Its prompt's number.
+    pub id: u64,
+    /// What to show.
+    pub approval: Approval,
+    /// When it is refused for want of an answer (Unix ms).
+    pub expires_at_ms: i64,
+    /// How many requests wait on it.
+    pub waiting: usize,
+}
+
+/// What a prompt hears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A new prompt.
+    Asked(Box<Pending>),
+    /// A prompt was answered or expired.
+    Closed {
+        /// Its number.
+        id: u64,
+    },
+}
+
+/// Why an answer was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerError {
+    /// No such prompt (answered already, or expired).
+    #[error("no payment {0} is waiting for an answer (answered already, or expired)")]
+    NotPending(u64),
+    /// Remembering the answer as a rule failed.
+    #[error("the rule could not be stored: {0}")]
+    Rule(String),
+}
+
+struct Entry {
+    pending: Pending,
+    waiters: Vec<oneshot::Sender<Resolution>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    next_id: u64,
+    by_key: HashMap<String, u64>,
+    entries: BTreeMap<u64, Entry>,
+}
+
+/// The prompts of one wallet.
+pub struct Approvals {
+    payer: Arc<Payer>,
+    timeout: Duration,
+    inner: Mutex<Inner>,
+    events: broadcast::Sender<Event>,
+    prompts: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for Approvals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Approvals").field("timeout", &self.timeout).finish_non_exhaustive()
+    }
+}
+
+/// Held while a prompt can answer; dropping it detaches the prompt.
+#[derive(Debug)]
+pub struct PromptGuard(Arc<AtomicUsize>);
+
+impl Drop for PromptGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl Approvals {
+    /// Prompts for `payer`'s payments, each waiting at most `timeout`.
+    pub fn new(payer: Arc<Payer>, timeout: Duration) -> Self {
+        Self {
+            payer,
+            timeout,
+            inner: Mutex::new(Inner::default()),
+            events: broadcast::channel(256).0,
+            prompts: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How long a payment waits.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Attaches a prompt: while the guard lives, asks wait for answers.
+    pub fn attach(&self) -> PromptGuard {
+        self.prompts.fetch_add(1, Ordering::SeqCst);
+        PromptGuard(self.prompts.clone())
+    }
+
+    /// Events for a prompt (subscribe before reading [`Approvals::pending`]).
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// The payments on prompts, oldest first.
+    pub fn pending(&self) -> Vec<Pending> {
+        self.lock().entries.values().map(|e| e.pending.clone()).collect()
+    }
+
+    /// Waits for the user's answer about `approval`, sharing the prompt of a payment with
+    /// the same key.
+    pub async fn ask(&self, approval: Approval) -> Resolution {
+        if self.prompts.load(Ordering::SeqCst) == 0 {
+            return Resolution::Nobody;
+        }
+        let (sender, receiver) = oneshot::channel();
+        let id = {
+            let mut inner = self.lock();
+            if let Some(id) = inner.by_key.get(&approval.key).copied()
+                && let Some(entry) = inner.entries.get_mut(&id)
+            {
+                entry.waiters.push(sender);
+                entry.pending.waiting = entry.waiters.len();
+                id
+            } else {
+                inner.next_id += 1;
+                let id = inner.next_id;
+                let expires =
+                    now_ms() + i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX);
+                let pending = Pending { id, approval, expires_at_ms: expires, waiting: 1 };
+                inner.by_key.insert(pending.approval.key.clone(), id);
+                inner.entries.insert(id, Entry { pending: pending.clone(), waiters: vec![sender] });
+                let _ = self.events.send(Event::Asked(Box::new(pending)));
+                id
+            }
+        };
+        match tokio::time::timeout(self.timeout, receiver).await {
+            Ok(Ok(resolution)) => resolution,
+            // Timed out (or the prompt vanished): the whole prompt expires.
+            _ => {
+                self.close(id, Resolution::TimedOut(self.timeout));
+                Resolution::TimedOut(self.timeout)
+            }
+        }
+    }
+
+    fn close(&self, id: u64, resolution: Resolution) -> Option<Approval> {
+        let entry = {
+            let mut inner = self.lock();
+            let entry = inner.entries.remove(&id)?;
+            inner.by_key.remove(&entry.pending.approval.key);
+            entry
+        };
+        for waiter in entry.waiters {
+            let _ = waiter.send(resolution);
+        }
+        let _ = self.events.send(Event::Closed { id });
+        Some(entry.pending.approval)
+    }
+
+    /// Answers prompt `id` for every request waiting on it; "always" and "block" are
+    /// stored as rules for the site first.
+    pub fn answer(&self, id: u64, answer: Answer) -> Result<(), AnswerError> {
+        let approval = self
+            .lock()
+            .entries
+            .get(&id)
+            .map(|e| e.pending.approval.clone())
+            .ok_or(AnswerError::NotPending(id))?;
+        let rule = |action: Action, limits: Limits| Rule {
+            id: 0,
+            host: approval.site.clone(),
+            path_prefix: None,
+            network: None,
+            asset: None,
+            pay_to: None,
+            action,
+            limits,
+        };
+        match answer {
+            Answer::ApproveAlways { max_per_payment, daily } => {
+                let limits = Limits {
+                    max_per_payment: Some(max_per_payment),
+                    daily: Some(daily),
+                    ..Limits::default()
+                };
+                self.payer.add_rule(&rule(Action::Allow, limits)).map_err(AnswerError::Rule)?;
+            }
+            Answer::Block => {
+                self.payer
+                    .add_rule(&rule(Action::Deny, Limits::default()))
+                    .map_err(AnswerError::Rule)?;
+            }
+            Answer::ApproveOnce | Answer::DenyOnce => {}
+        }
+        self.close(id, Resolution::Answered(answer)).map(|_| ()).ok_or(AnswerError::NotPending(id))
+    }
+}

@@ -1,0 +1,236 @@
+//! Approvals through the real hook and a real purse.db (a keystore account, no sockets):
+//! concurrent 402s share one prompt, an unanswered prompt times out, "always" becomes a
+//! rule, "never" blocks the site, and with no prompt attached nothing waits.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use alloy::{primitives::B256, signers::local::PrivateKeySigner};
+use base64::Engine as _;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use purse_api::{Answer, Event, Options, PayingHook, PolicyConfig, Wallet};
+use purse_core::{money::Usd, policy::Payee, rules::Action};
+use purse_keys::Secret;
+use purse_proxy::{PaymentHook, RequestSnapshot, ResponseSnapshot, Verdict};
+use purse_store::{KeyStorage, Store};
+
+const USDC: &str = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
+
+struct Bed {
+    dir: PathBuf,
+    wallet: Wallet,
+}
+
+impl Drop for Bed {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn bed(tag: &str, timeout_secs: u64) -> Bed {
+    let dir = std::env::temp_dir().join(format!("purse-approvals-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let payer = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x42)).unwrap();
+    let keystore = dir.join("payer.json");
+    purse_keys::write_keystore(&keystore, &payer, &Secret::new("test".into())).unwrap();
+    let store = Store::open(&dir.join("purse.db")).unwrap();
+    let storage = KeyStorage::Keystore(keystore.display().to_string());
+    store.add_account(&payer.address().to_checksum(None), None, &storage, 0).unwrap();
+    let wallet = Wallet::open(Options {
+        data_dir: dir.clone(),
+        profile: "approvals".into(),
+        policy: PolicyConfig { prompt_timeout_secs: timeout_secs, ..PolicyConfig::default() },
+        keystore_password: Some(Secret::new("test".into())),
+        utc_offset_secs: 0,
+        chain: None,
+    })
+    .unwrap();
+    Bed { dir, wallet }
+}
+
+fn request(host: &str) -> RequestSnapshot {
+    RequestSnapshot {
+        client: "127.0.0.1:50000".parse().unwrap(),
+        method: Method::GET,
+        uri: format!("http://{host}:4021/report").parse().unwrap(),
+        headers: HeaderMap::new(),
+        body: Some(Default::default()),
+    }
+}
+
+fn payment_required(host: &str, amount: &str, pay_to: &str) -> ResponseSnapshot {
+    let object = serde_json::json!({
+        "x402Version": 2,
+        "resource": { "url": format!("http://{host}:4021/report") },
+        "accepts": [{
+            "scheme": "exact", "network": "eip155:84532", "amount": amount, "asset": USDC,
+            "payTo": pay_to, "maxTimeoutSeconds": 60, "extra": { "name": "USDC", "version": "2" }
+        }]
+    });
+    let mut headers = HeaderMap::new();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(object.to_string());
+    headers.insert("payment-required", HeaderValue::from_str(&encoded).unwrap());
+    ResponseSnapshot { status: StatusCode::PAYMENT_REQUIRED, headers, body: "{}".into() }
+}
+
+const PAY_TO: &str = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+
+fn reason(verdict: &Verdict) -> String {
+    match verdict {
+        Verdict::PassThrough { headers } => {
+            headers.get("x-purse-reason").unwrap().to_str().unwrap().to_owned()
+        }
+        other => panic!("not refused: {other:?}"),
+    }
+}
+
+async fn run(hook: &PayingHook, host: &'static str, amount: &'static str) -> Verdict {
+    let request = request(host);
+    let response = payment_required(host, amount, PAY_TO);
+    hook.on_payment_required(&request, &response).await
+}
+
+async fn next_ask(events: &mut tokio::sync::broadcast::Receiver<Event>) -> purse_api::Pending {
+    loop {
+        if let Event::Asked(pending) = events.recv().await.unwrap() {
+            return *pending;
+        }
+    }
+}
+
+#[tokio::test]
+async fn with_no_prompt_nothing_waits() {
+    let bed = bed("nobody", 60);
+    let verdict = run(&bed.wallet.hook(), "127.0.0.1", "1000").await;
+    assert!(
+        reason(&verdict).starts_with("denied; no rule allows 127.0.0.1"),
+        "{}",
+        reason(&verdict)
+    );
+}
+
+#[tokio::test]
+async fn concurrent_402s_for_one_offer_share_one_prompt() {
+    let bed = bed("coalesce", 60);
+    let approvals = bed.wallet.approvals().clone();
+    let _prompt = approvals.attach();
+    let mut events = approvals.subscribe();
+    let hook = Arc::new(bed.wallet.hook());
+    let waiting: Vec<_> = (0..5)
+        .map(|_| {
+            let hook = hook.clone();
+            tokio::spawn(async move { run(&hook, "127.0.0.1", "1000").await })
+        })
+        .collect();
+    // Another offer (another amount) queues on its own prompt.
+    let other = {
+        let hook = hook.clone();
+        tokio::spawn(async move { run(&hook, "127.0.0.1", "2000").await })
+    };
+    let mut asked = Vec::new();
+    while asked.len() < 2 {
+        if let Event::Asked(pending) = events.recv().await.unwrap() {
+            asked.push(*pending);
+        }
+    }
+    // Let every request join its prompt.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let pending = approvals.pending();
+    assert_eq!(pending.len(), 2);
+    let shared = pending.iter().find(|p| p.approval.amount == "1000").unwrap();
+    assert_eq!(shared.waiting, 5);
+    assert_eq!(shared.approval.usd, Some(Usd(1000)));
+    assert_eq!(shared.approval.payee, Payee::New);
+    assert_eq!(shared.approval.symbol.as_deref(), Some("USDC"));
+
+    approvals.answer(shared.id, Answer::ApproveOnce).unwrap();
+    for task in waiting {
+        assert!(matches!(task.await.unwrap(), Verdict::Resend { .. }));
+    }
+    let second = pending.iter().find(|p| p.approval.amount == "2000").unwrap();
+    approvals.answer(second.id, Answer::DenyOnce).unwrap();
+    assert!(reason(&other.await.unwrap()).starts_with("denied; you declined"));
+    assert!(approvals.answer(second.id, Answer::ApproveOnce).is_err(), "answered once only");
+}
+
+#[tokio::test]
+async fn an_unanswered_prompt_times_out() {
+    let bed = bed("timeout", 1);
+    let _prompt = bed.wallet.approvals().attach();
+    let verdict = run(&bed.wallet.hook(), "127.0.0.1", "1000").await;
+    assert_eq!(reason(&verdict), "timeout; no answer within 1 s");
+    assert!(bed.wallet.approvals().pending().is_empty());
+}
+
+#[tokio::test]
+async fn always_becomes_a_rule_and_never_blocks_the_site() {
+    let bed = bed("remember", 60);
+    let approvals = bed.wallet.approvals().clone();
+    let _prompt = approvals.attach();
+    let mut events = approvals.subscribe();
+    let hook = Arc::new(bed.wallet.hook());
+
+    let first = {
+        let hook = hook.clone();
+        tokio::spawn(async move { run(&hook, "127.0.0.1", "1000").await })
+    };
+    let pending = next_ask(&mut events).await;
+    let answer = Answer::ApproveAlways { max_per_payment: Usd(5_000), daily: Usd(100_000) };
+    approvals.answer(pending.id, answer).unwrap();
+    assert!(matches!(first.await.unwrap(), Verdict::Resend { .. }));
+    // The next one is paid by the new rule, no prompt; one above its maximum is asked.
+    assert!(matches!(run(&hook, "127.0.0.1", "1000").await, Verdict::Resend { .. }));
+    let store = Store::open(&bed.dir.join("purse.db")).unwrap();
+    let rules = store.rules().unwrap();
+    assert_eq!(rules.len(), 1);
+    assert_eq!((rules[0].host.as_str(), rules[0].action), ("127.0.0.1", Action::Allow));
+    assert_eq!(rules[0].limits.max_per_payment, Some(Usd(5_000)));
+
+    let above = {
+        let hook = hook.clone();
+        tokio::spawn(async move { run(&hook, "127.0.0.1", "9000").await })
+    };
+    let pending = next_ask(&mut events).await;
+    assert!(
+        pending.approval.why.text.contains("per-payment maximum"),
+        "{}",
+        pending.approval.why.text
+    );
+    approvals.answer(pending.id, Answer::Block).unwrap();
+    assert!(reason(&above.await.unwrap()).starts_with("denied; you blocked 127.0.0.1"));
+    // Blocked: refused without asking, however small.
+    assert!(reason(&run(&hook, "127.0.0.1", "1").await).starts_with("denied; rule 2 denies"));
+}
+
+#[tokio::test]
+async fn a_changed_payee_is_asked_even_under_an_allow_rule() {
+    let bed = bed("payee", 60);
+    let store = Store::open(&bed.dir.join("purse.db")).unwrap();
+    let rule = purse_core::rules::Rule {
+        id: 0,
+        host: "*".into(),
+        path_prefix: None,
+        network: None,
+        asset: None,
+        pay_to: None,
+        action: Action::Allow,
+        limits: Default::default(),
+    };
+    store.add_rule(&rule, 0).unwrap();
+    let hook = bed.wallet.hook();
+    let Verdict::Resend { ticket, .. } = run(&hook, "127.0.0.1", "1000").await else { panic!() };
+    // The server settled it: 127.0.0.1 has paid PAY_TO.
+    let settled = base64::engine::general_purpose::STANDARD.encode(
+        r#"{"success":true,"transaction":"0xabababababababababababababababababababababababababababababababab","network":"eip155:84532"}"#,
+    );
+    let mut headers = HeaderMap::new();
+    headers.insert("payment-response", HeaderValue::from_str(&settled).unwrap());
+    hook.on_resent(&request("127.0.0.1"), ticket, Ok((StatusCode::OK, &headers))).await;
+
+    let other_payee = "0x90F79bf6EB2c4f870365E785982E1f101E93b906";
+    let response = payment_required("127.0.0.1", "1000", other_payee);
+    let verdict = hook.on_payment_required(&request("127.0.0.1"), &response).await;
+    assert!(reason(&verdict).contains("never paid before"), "{}", reason(&verdict));
+}

@@ -1,0 +1,449 @@
+//! `purse rules`, `purse budget`, `purse pause`, `purse resume`: the controls, written to
+//! purse.db, where a running proxy or app reads them at its next decision.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, Subcommand};
+use purse_core::{
+    budget::Caps,
+    money::Usd,
+    rules::{Action, Limits, Rule, normalize_host},
+};
+use purse_store::Store;
+use serde::{Deserialize, Serialize};
+
+use crate::settings::{Context, Place};
+
+fn open(place: &Place) -> Result<(Store, Context)> {
+    let context = place.resolve()?;
+    let path = context.path("purse.db");
+    let store = Store::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    Ok((store, context))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn usd(text: &str) -> Result<Usd> {
+    text.parse::<Usd>().map_err(anyhow::Error::from)
+}
+
+/// What a rule matches and its limits, as options.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct RuleArgs {
+    /// Only under this path prefix (`/v1/`).
+    #[arg(long, value_name = "PREFIX")]
+    path: Option<String>,
+    /// Only on this network (`eip155:8453`, `base`).
+    #[arg(long, value_name = "N")]
+    network: Option<String>,
+    /// Only for this token address.
+    #[arg(long, value_name = "ADDR")]
+    asset: Option<String>,
+    /// Only to this payee.
+    #[arg(long, value_name = "ADDR")]
+    pay_to: Option<String>,
+    /// Pay without asking, within the limits.
+    #[arg(long, group = "action")]
+    allow: bool,
+    /// Ask every time.
+    #[arg(long, group = "action")]
+    ask: bool,
+    /// Never pay.
+    #[arg(long, group = "action")]
+    deny: bool,
+    /// The most one payment may cost, in dollars.
+    #[arg(long, value_name = "USD")]
+    max: Option<String>,
+    /// Per local calendar day, in dollars.
+    #[arg(long, value_name = "USD")]
+    daily: Option<String>,
+    /// Per week from Monday, in dollars.
+    #[arg(long, value_name = "USD")]
+    weekly: Option<String>,
+    /// Per local calendar month, in dollars.
+    #[arg(long, value_name = "USD")]
+    monthly: Option<String>,
+    /// Over the rule's life, in dollars.
+    #[arg(long, value_name = "USD")]
+    total: Option<String>,
+}
+
+fn address(text: &str, what: &str) -> Result<String> {
+    purse_x402::exact::parse_address(text.trim())
+        .map(|a| a.to_checksum(None))
+        .with_context(|| format!("{what} {text:?} is not an address"))
+}
+
+fn network(text: &str) -> Result<String> {
+    purse_x402::registry::network_by_caip2(text)
+        .or_else(|| purse_x402::registry::network_by_v1_name(text))
+        .map(|n| n.caip2())
+        .with_context(|| format!("{text:?} is not a network Purse knows"))
+}
+
+impl RuleArgs {
+    /// Applies the options given onto `rule`.
+    fn apply(&self, rule: &mut Rule) -> Result<()> {
+        if let Some(path) = &self.path {
+            if !path.starts_with('/') {
+                bail!("--path must start with /");
+            }
+            rule.path_prefix = Some(path.clone());
+        }
+        if let Some(n) = &self.network {
+            rule.network = Some(network(n)?);
+        }
+        if let Some(a) = &self.asset {
+            rule.asset = Some(address(a, "--asset")?);
+        }
+        if let Some(a) = &self.pay_to {
+            rule.pay_to = Some(address(a, "--pay-to")?);
+        }
+        if self.allow {
+            rule.action = Action::Allow;
+        } else if self.ask {
+            rule.action = Action::Ask;
+        } else if self.deny {
+            rule.action = Action::Deny;
+        }
+        let limits = &mut rule.limits;
+        for (value, slot) in [
+            (&self.max, &mut limits.max_per_payment),
+            (&self.daily, &mut limits.daily),
+            (&self.weekly, &mut limits.weekly),
+            (&self.monthly, &mut limits.monthly),
+            (&self.total, &mut limits.total),
+        ] {
+            if let Some(text) = value {
+                *slot = if text == "none" { None } else { Some(usd(text)?) };
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A rule as the list and the TOML file show it: dollars, not micros.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    id: Option<i64>,
+    site: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    network: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    asset: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pay_to: Option<String>,
+    action: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    daily: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    weekly: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    monthly: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    total: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct RulesFile {
+    #[serde(default)]
+    rule: Vec<RuleFile>,
+}
+
+impl From<&Rule> for RuleFile {
+    fn from(rule: &Rule) -> Self {
+        let text = |u: Option<Usd>| u.map(|u| u.to_string());
+        Self {
+            id: Some(rule.id),
+            site: rule.host.clone(),
+            path: rule.path_prefix.clone(),
+            network: rule.network.clone(),
+            asset: rule.asset.clone(),
+            pay_to: rule.pay_to.clone(),
+            action: rule.action.to_string(),
+            max: text(rule.limits.max_per_payment),
+            daily: text(rule.limits.daily),
+            weekly: text(rule.limits.weekly),
+            monthly: text(rule.limits.monthly),
+            total: text(rule.limits.total),
+        }
+    }
+}
+
+impl RuleFile {
+    fn to_rule(&self) -> Result<Rule> {
+        let amount = |v: &Option<String>| v.as_deref().map(usd).transpose();
+        Ok(Rule {
+            id: 0,
+            host: normalize_host(&self.site)?,
+            path_prefix: self.path.clone(),
+            network: self.network.as_deref().map(network).transpose()?,
+            asset: self.asset.as_deref().map(|a| address(a, "asset")).transpose()?,
+            pay_to: self.pay_to.as_deref().map(|a| address(a, "pay_to")).transpose()?,
+            action: self.action.parse().map_err(anyhow::Error::msg)?,
+            limits: Limits {
+                max_per_payment: amount(&self.max)?,
+                daily: amount(&self.daily)?,
+                weekly: amount(&self.weekly)?,
+                monthly: amount(&self.monthly)?,
+                total: amount(&self.total)?,
+            },
+        })
+    }
+}
+
+fn describe(rule: &Rule) -> String {
+    let mut parts = vec![format!("{:>3}  {:<5}  {}", rule.id, rule.action, rule.host)];
+    if let Some(p) = &rule.path_prefix {
+        parts.push(format!("path {p}"));
+    }
+    for (name, value) in
+        [("network", &rule.network), ("asset", &rule.asset), ("pay-to", &rule.pay_to)]
+    {
+        if let Some(v) = value {
+            parts.push(format!("{name} {v}"));
+        }
+    }
+    let l = rule.limits;
+    for (name, value) in [
+        ("max", l.max_per_payment),
+        ("daily", l.daily),
+        ("weekly", l.weekly),
+        ("monthly", l.monthly),
+        ("total", l.total),
+    ] {
+        if let Some(v) = value {
+            parts.push(format!("{name} {v}"));
+        }
+    }
+    parts.join("  ")
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum RulesCommand {
+    /// Add a rule for SITE (`api.example.com`, `*.example.com`, `*`).
+    Add {
+        /// The site.
+        site: String,
+        #[command(flatten)]
+        rule: RuleArgs,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// The rules, most specific last.
+    List {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Change a rule: only the options given change (`none` clears a limit).
+    Edit {
+        /// The rule's id.
+        id: i64,
+        /// A new site.
+        #[arg(long)]
+        site: Option<String>,
+        #[command(flatten)]
+        rule: RuleArgs,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Remove a rule.
+    Remove {
+        /// The rule's id.
+        id: i64,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Write every rule to a TOML file.
+    Export {
+        /// The file.
+        file: PathBuf,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Add the rules of a TOML file (as `export` writes it).
+    Import {
+        /// The file.
+        file: PathBuf,
+        #[command(flatten)]
+        place: Place,
+    },
+}
+
+impl RulesCommand {
+    pub(crate) fn run(self) -> Result<()> {
+        match self {
+            Self::Add { site, rule: args, place } => {
+                if !(args.allow || args.ask || args.deny) {
+                    bail!("say what the rule does: --allow, --ask or --deny");
+                }
+                let mut rule = Rule {
+                    id: 0,
+                    host: normalize_host(&site)?,
+                    path_prefix: None,
+                    network: None,
+                    asset: None,
+                    pay_to: None,
+                    action: Action::Ask,
+                    limits: Limits::default(),
+                };
+                args.apply(&mut rule)?;
+                let (store, _) = open(&place)?;
+                let id = store.add_rule(&rule, now_ms())?;
+                crate::print(&describe(&Rule { id, ..rule }))
+            }
+            Self::List { json, place } => {
+                let (store, _) = open(&place)?;
+                let rules = store.rules()?;
+                if json {
+                    let list: Vec<RuleFile> = rules.iter().map(RuleFile::from).collect();
+                    return crate::print(&serde_json::to_string_pretty(&list)?);
+                }
+                if rules.is_empty() {
+                    eprintln!(
+                        "no rules: every payment is asked about (purse rules add SITE --allow …)"
+                    );
+                    return Ok(());
+                }
+                crate::print(&rules.iter().map(describe).collect::<Vec<_>>().join("\n"))
+            }
+            Self::Edit { id, site, rule: args, place } => {
+                let (store, _) = open(&place)?;
+                let mut rule = store.rule(id)?.with_context(|| format!("no rule {id}"))?;
+                if let Some(site) = site {
+                    rule.host = normalize_host(&site)?;
+                }
+                args.apply(&mut rule)?;
+                store.update_rule(&rule)?;
+                crate::print(&describe(&rule))
+            }
+            Self::Remove { id, place } => {
+                let (store, _) = open(&place)?;
+                store.remove_rule(id)?;
+                eprintln!("removed rule {id}");
+                Ok(())
+            }
+            Self::Export { file, place } => {
+                let (store, _) = open(&place)?;
+                let rules = store.rules()?;
+                let list = RulesFile {
+                    rule: rules
+                        .iter()
+                        .map(RuleFile::from)
+                        .map(|r| RuleFile { id: None, ..r })
+                        .collect(),
+                };
+                std::fs::write(&file, toml::to_string(&list)?)
+                    .with_context(|| format!("cannot write {}", file.display()))?;
+                eprintln!("wrote {} rules to {}", rules.len(), file.display());
+                Ok(())
+            }
+            Self::Import { file, place } => {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let list: RulesFile = toml::from_str(&text)
+                    .with_context(|| format!("{} is not a rules file", file.display()))?;
+                // Every rule is checked before any is stored.
+                let rules: Vec<Rule> =
+                    list.rule.iter().map(RuleFile::to_rule).collect::<Result<_>>()?;
+                let (store, _) = open(&place)?;
+                for rule in &rules {
+                    store.add_rule(rule, now_ms())?;
+                }
+                eprintln!("added {} rules from {}", rules.len(), file.display());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `purse budget`: the global caps over all rules.
+#[derive(Debug, Args)]
+pub(crate) struct BudgetArgs {
+    /// The global cap per local calendar day, in dollars (`none`: no cap).
+    #[arg(long, value_name = "USD")]
+    daily: Option<String>,
+    /// The global cap per local calendar month, in dollars (`none`: no cap).
+    #[arg(long, value_name = "USD")]
+    monthly: Option<String>,
+    #[command(flatten)]
+    place: Place,
+}
+
+impl BudgetArgs {
+    pub(crate) fn run(self) -> Result<()> {
+        let (store, context) = open(&self.place)?;
+        let cap = |text: &str| -> Result<Option<Usd>> {
+            if text == "none" { Ok(None) } else { usd(text).map(Some) }
+        };
+        if let Some(text) = &self.daily {
+            store.set_cap(false, cap(text)?)?;
+        }
+        if let Some(text) = &self.monthly {
+            store.set_cap(true, cap(text)?)?;
+        }
+        let defaults = context.config()?.policy.default_caps()?;
+        let caps: Caps = store.caps(defaults)?;
+        let now = purse_core::ports::Now { unix_ms: now_ms(), utc_offset_secs: local_offset() };
+        let budgets = purse_core::budget::budgets(now, caps, None);
+        let keys: Vec<String> = budgets.iter().map(|b| b.key.clone()).collect();
+        let mut lines = Vec::new();
+        for (testnet, kind) in [(false, "mainnet"), (true, "testnet")] {
+            let used = store.used(&keys, testnet)?;
+            for (budget, used) in budgets.iter().zip(used) {
+                let used = Usd(u128::try_from(used).unwrap_or(0));
+                let window =
+                    if budget.key.starts_with("global:d:") { "today" } else { "this month" };
+                let limit =
+                    budget.limit.map_or_else(|| "no cap".to_owned(), |l| format!("cap {l}"));
+                lines.push(format!("{kind:<7}  {window:<10}  spent {used}  ({limit})"));
+            }
+        }
+        if store.paused()? {
+            lines.push("paused: nothing is paid until purse resume".to_owned());
+        }
+        crate::print(&lines.join("\n"))
+    }
+}
+
+/// The local offset from UTC, read while the process has one thread.
+pub(crate) fn local_offset() -> i32 {
+    time::UtcOffset::current_local_offset().map_or(0, time::UtcOffset::whole_seconds)
+}
+
+/// `purse pause` / `purse resume`.
+#[derive(Debug, Args)]
+pub(crate) struct PauseArgs {
+    #[command(flatten)]
+    place: Place,
+}
+
+impl PauseArgs {
+    pub(crate) fn run(self, paused: bool) -> Result<()> {
+        let (store, _) = open(&self.place)?;
+        store.set_paused(paused)?;
+        eprintln!(
+            "{}",
+            if paused {
+                "paused: every 402 passes through unpaid, with X-Purse-Reason: paused"
+            } else {
+                "resumed: payments follow the rules again"
+            }
+        );
+        Ok(())
+    }
+}

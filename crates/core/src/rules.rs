@@ -1,0 +1,261 @@
+//! Auto-approve rules: which sites may be paid without asking, up to what, and which never.
+//!
+//! A rule matches a site (a host, `*.example.com`, or `*`, and an optional path prefix)
+//! and optionally a network, an asset and a payee. The most specific matching rule wins:
+//! an exact host over a wildcard, a longer wildcard over a shorter one, a longer path
+//! prefix, then more of network / asset / payee named; between equals, the more cautious
+//! action (deny, then ask, then allow). When no rule matches, Purse asks.
+
+use std::{fmt, str::FromStr};
+
+use crate::money::Usd;
+
+/// What a rule does with a payment it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    /// Refuse without asking.
+    Deny,
+    /// Ask the user.
+    Ask,
+    /// Pay without asking, within the rule's limits.
+    Allow,
+}
+
+impl Action {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deny => "deny",
+            Self::Ask => "ask",
+            Self::Allow => "allow",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Action {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "deny" => Ok(Self::Deny),
+            "ask" => Ok(Self::Ask),
+            "allow" => Ok(Self::Allow),
+            other => Err(format!("{other:?} is not an action (allow, ask or deny)")),
+        }
+    }
+}
+
+/// An allow rule's limits, in dollars; `None` is no limit of that kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// The most one payment may cost.
+    pub max_per_payment: Option<Usd>,
+    /// Per local calendar day.
+    pub daily: Option<Usd>,
+    /// Per week, from Monday.
+    pub weekly: Option<Usd>,
+    /// Per local calendar month.
+    pub monthly: Option<Usd>,
+    /// Over the rule's life.
+    pub total: Option<Usd>,
+}
+
+/// One rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// Its id in the database (0 before it is stored).
+    pub id: i64,
+    /// `api.example.com`, `*.example.com` or `*`, lowercase.
+    pub host: String,
+    /// A path prefix such as `/v1/`, or none for the whole site.
+    pub path_prefix: Option<String>,
+    /// A CAIP-2 network id (`eip155:8453`).
+    pub network: Option<String>,
+    /// A token address, checksummed.
+    pub asset: Option<String>,
+    /// A payee address, checksummed.
+    pub pay_to: Option<String>,
+    /// What it does.
+    pub action: Action,
+    /// Its limits (allow rules).
+    pub limits: Limits,
+}
+
+/// What a payment is, as rules see it.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    /// The request's host, lowercase.
+    pub host: &'a str,
+    /// The request's path.
+    pub path: &'a str,
+    /// CAIP-2 network id.
+    pub network: &'a str,
+    /// Token address, checksummed.
+    pub asset: &'a str,
+    /// Payee, checksummed.
+    pub pay_to: &'a str,
+}
+
+/// Why a rule cannot be stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RuleError(pub String);
+
+/// Lowercases a host pattern and checks its form: `*`, `*.example.com` or a host name.
+pub fn normalize_host(pattern: &str) -> Result<String, RuleError> {
+    let raw = pattern.trim().to_ascii_lowercase();
+    let host = raw.strip_suffix('.').unwrap_or(&raw).to_owned();
+    let name = raw.strip_prefix("*.").map_or(host.as_str(), |n| n.strip_suffix('.').unwrap_or(n));
+    let valid = raw == "*"
+        || (!name.is_empty()
+            && name.split('.').all(|label| {
+                !label.is_empty()
+                    && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b':')
+            }));
+    if valid {
+        Ok(host)
+    } else {
+        Err(RuleError(format!(
+            "{pattern:?} is not a site: use api.example.com, *.example.com or *"
+        )))
+    }
+}
+
+impl Rule {
+    fn host_matches(&self, host: &str) -> bool {
+        match self.host.strip_prefix("*.") {
+            _ if self.host == "*" => true,
+            Some(suffix) => {
+                host.len() > suffix.len() + 1 && host.ends_with(suffix) && {
+                    host.as_bytes()[host.len() - suffix.len() - 1] == b'.'
+                }
+            }
+            None => self.host == host,
+        }
+    }
+
+    /// Whether the rule applies to `target`.
+    pub fn matches(&self, target: &Target<'_>) -> bool {
+        let same = |wanted: &Option<String>, actual: &str| {
+            wanted.as_deref().is_none_or(|w| w.eq_ignore_ascii_case(actual))
+        };
+        self.host_matches(target.host)
+            && self.path_prefix.as_deref().is_none_or(|p| target.path.starts_with(p))
+            && same(&self.network, target.network)
+            && same(&self.asset, target.asset)
+            && same(&self.pay_to, target.pay_to)
+    }
+
+    /// Higher is more specific.
+    fn specificity(&self) -> (u8, usize, usize, usize) {
+        let host = match &self.host {
+            h if h == "*" => (0, 0),
+            h if h.starts_with("*.") => (1, h.len()),
+            h => (2, h.len()),
+        };
+        let named =
+            [&self.network, &self.asset, &self.pay_to].iter().filter(|f| f.is_some()).count();
+        (host.0, host.1, self.path_prefix.as_deref().map_or(0, str::len), named)
+    }
+}
+
+/// The rule that decides `target`: the most specific match, the more cautious between
+/// equals. `None`: no rule matches, so Purse asks.
+pub fn select<'r>(rules: &'r [Rule], target: &Target<'_>) -> Option<&'r Rule> {
+    rules
+        .iter()
+        .filter(|rule| rule.matches(target))
+        // Max specificity; among equals the smallest action (deny < ask < allow).
+        .max_by(|a, b| a.specificity().cmp(&b.specificity()).then_with(|| b.action.cmp(&a.action)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(id: i64, host: &str, action: Action) -> Rule {
+        Rule {
+            id,
+            host: normalize_host(host).unwrap(),
+            path_prefix: None,
+            network: None,
+            asset: None,
+            pay_to: None,
+            action,
+            limits: Limits::default(),
+        }
+    }
+
+    const TARGET: Target<'static> = Target {
+        host: "api.example.com",
+        path: "/v1/weather",
+        network: "eip155:8453",
+        asset: "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913",
+        pay_to: "0x209693Bc6afc0C5328bA36FaF03C514EF312287C",
+    };
+
+    #[test]
+    fn hosts_match_exactly_or_below_a_wildcard() {
+        let table = [
+            ("api.example.com", "api.example.com", true),
+            ("API.example.com.", "api.example.com", true),
+            ("*.example.com", "api.example.com", true),
+            ("*.example.com", "a.b.example.com", true),
+            ("*.example.com", "example.com", false),
+            ("*.example.com", "badexample.com", false),
+            ("example.com", "api.example.com", false),
+            ("*", "anything.test", true),
+        ];
+        for (pattern, host, expected) in table {
+            let target = Target { host, ..TARGET };
+            assert_eq!(
+                rule(1, pattern, Action::Allow).matches(&target),
+                expected,
+                "{pattern} {host}"
+            );
+        }
+        for bad in ["", "*.", "a..b", "exa mple.com", "**.x"] {
+            assert!(normalize_host(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_most_specific_rule_wins_and_caution_breaks_ties() {
+        let mut path = rule(4, "api.example.com", Action::Deny);
+        path.path_prefix = Some("/v1/".into());
+        let mut payee = rule(5, "api.example.com", Action::Ask);
+        payee.pay_to = Some(TARGET.pay_to.into());
+        let mut elsewhere = rule(6, "api.example.com", Action::Deny);
+        elsewhere.network = Some("eip155:1".into());
+        let table: [(Vec<Rule>, Option<i64>); 7] = [
+            (vec![], None),
+            (vec![rule(1, "*", Action::Allow)], Some(1)),
+            (vec![rule(1, "*", Action::Allow), rule(2, "*.example.com", Action::Deny)], Some(2)),
+            (
+                vec![
+                    rule(2, "*.example.com", Action::Deny),
+                    rule(3, "api.example.com", Action::Allow),
+                ],
+                Some(3),
+            ),
+            (vec![rule(3, "api.example.com", Action::Allow), path.clone()], Some(4)),
+            (vec![rule(3, "api.example.com", Action::Allow), payee, elsewhere], Some(5)),
+            (
+                vec![
+                    rule(7, "api.example.com", Action::Allow),
+                    rule(8, "api.example.com", Action::Ask),
+                ],
+                Some(8),
+            ),
+        ];
+        for (rules, expected) in table {
+            assert_eq!(select(&rules, &TARGET).map(|r| r.id), expected, "{rules:?}");
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Budgets in SQLite: a running total per key (`global:d:2026-11-27`, `rule:3:total`, …)
+//! and testnet flag in `spend`. A reservation checks the limits and adds the payment to
+//! every key in one `BEGIN IMMEDIATE` transaction, so two processes or a thousand tasks
+//! cannot both take the last dollar; a payment that fails or is refused gives its amount
+//! back to the keys it was added to, which its row remembers.
+
+use rusqlite::{Connection, OptionalExtension as _, Transaction, TransactionBehavior, params};
+
+use crate::{NewPayment, PaymentId, Result, Store, Update};
+
+/// A payment's share of the budgets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spending {
+    /// Millionths of a dollar.
+    pub usd_micros: i64,
+    /// Play money (kept apart).
+    pub testnet: bool,
+    /// The rule that allowed it.
+    pub rule_id: Option<i64>,
+}
+
+/// What a reservation found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reservation {
+    /// Reserved: the payment's row, `requested`.
+    Reserved(PaymentId),
+    /// This key's limit would be passed: nothing was written.
+    Over {
+        /// The key.
+        key: String,
+        /// Spent or reserved in it, in millionths of a dollar.
+        used: i64,
+        /// Its limit.
+        limit: i64,
+    },
+}
+
+fn used_in(conn: &Connection, key: &str, testnet: bool) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT micros FROM spend WHERE key = ?1 AND testnet = ?2")?
+        .query_row(params![key, testnet], |row| row.get(0))
+        .optional()
+        .map(|v| v.unwrap_or(0))
+}
+
+/// Gives payment `id`'s amount back to the keys it was added to (inside `tx`).
+pub(crate) fn give_back(tx: &Transaction<'_>, id: PaymentId) -> rusqlite::Result<()> {
+    let row: Option<(Option<i64>, Option<bool>, Option<String>)> = tx
+        .query_row(
+            "SELECT usd_micros, testnet, budget_keys FROM payments WHERE id = ?1",
+            [id],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .optional()?;
+    let Some((Some(micros), Some(testnet), Some(keys))) = row else { return Ok(()) };
+    for key in keys.split('\n').filter(|k| !k.is_empty()) {
+        tx.execute(
+            "UPDATE spend SET micros = MAX(micros - ?3, 0) WHERE key = ?1 AND testnet = ?2",
+            params![key, testnet, micros],
+        )?;
+    }
+    // Given back once only.
+    tx.execute("UPDATE payments SET budget_keys = NULL WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+impl Store {
+    /// In one transaction: checks `spending` against every `(key, limit)` that has a
+    /// limit, adds it to every key, and writes the payment down as `requested` with what
+    /// `update` knows. Nothing is written when a limit would be passed.
+    pub fn reserve(
+        &self,
+        new: &NewPayment,
+        update: &Update,
+        spending: Spending,
+        budgets: &[(String, Option<i64>)],
+    ) -> Result<Reservation> {
+        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
+        for (key, limit) in budgets {
+            let used = used_in(&tx, key, spending.testnet)?;
+            if let Some(limit) = *limit
+                && used.saturating_add(spending.usd_micros) > limit
+            {
+                return Ok(Reservation::Over { key: key.clone(), used, limit });
+            }
+        }
+        for (key, _) in budgets {
+            tx.prepare_cached(
+                "INSERT INTO spend (key, testnet, micros) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (key, testnet) DO UPDATE SET micros = micros + excluded.micros",
+            )?
+            .execute(params![key, spending.testnet, spending.usd_micros])?;
+        }
+        let keys: Vec<&str> = budgets.iter().map(|(k, _)| k.as_str()).collect();
+        tx.prepare_cached(
+            "INSERT INTO payments (created_at, updated_at, status, client, method, url, host,
+                 x402_version, scheme, network, asset, amount, pay_to, decided_by,
+                 usd_micros, testnet, rule_id, budget_keys)
+             VALUES (?1, ?1, 'requested', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
+                 ?14, ?15, ?16)",
+        )?
+        .execute(params![
+            new.at,
+            new.client,
+            new.method,
+            new.url,
+            new.host,
+            new.x402_version,
+            new.scheme,
+            new.network,
+            new.asset,
+            new.amount,
+            new.pay_to,
+            update.decided_by,
+            spending.usd_micros,
+            spending.testnet,
+            spending.rule_id,
+            keys.join("\n")
+        ])?;
+        let id = tx.last_insert_rowid();
+        tx.commit()?;
+        Ok(Reservation::Reserved(id))
+    }
+
+    /// Spent or reserved in each key, in millionths of a dollar.
+    pub fn used(&self, keys: &[String], testnet: bool) -> Result<Vec<i64>> {
+        Ok(keys
+            .iter()
+            .map(|k| used_in(self.conn(), k, testnet))
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The payees `host` was paid (settled or confirmed) before.
+    pub fn paid_payees(&self, host: &str) -> Result<Vec<String>> {
+        let mut statement = self.conn().prepare_cached(
+            "SELECT DISTINCT pay_to FROM payments
+             WHERE host = ?1 AND status IN ('settled','confirmed') AND pay_to IS NOT NULL",
+        )?;
+        let rows = statement.query_map([host], |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+    }
+
+    /// Payments left `requested` by a process that stopped before signing them: refused,
+    /// their reservations given back. Only the one process that pays may call this, at start.
+    pub fn abandon_requested(&self, at: i64) -> Result<usize> {
+        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
+        let ids: Vec<PaymentId> = tx
+            .prepare("SELECT id FROM payments WHERE status = 'requested'")?
+            .query_map([], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for id in &ids {
+            give_back(&tx, *id)?;
+            tx.execute(
+                "UPDATE payments SET status = 'refused', updated_at = ?2,
+                     reason_code = COALESCE(reason_code, 'interrupted'),
+                     reason = COALESCE(reason, 'Purse stopped before signing it: nothing was paid')
+                 WHERE id = ?1",
+                params![id, at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(ids.len())
+    }
+}
