@@ -204,7 +204,7 @@ impl RuleFile {
 }
 
 fn describe(rule: &Rule) -> String {
-    let mut parts = vec![format!("{:>3}  {:<5}  {}", rule.id, rule.action, rule.host)];
+    let mut parts = vec![format!("{:>3}  {:<5}  {}", rule.id, rule.action.as_str(), rule.host)];
     if let Some(p) = &rule.path_prefix {
         parts.push(format!("path {p}"));
     }

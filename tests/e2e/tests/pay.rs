@@ -96,18 +96,29 @@ struct Proxy {
     child: Child,
     url: String,
     ca: PathBuf,
+    /// The terminal prompt's input, with `--ask terminal`.
+    answers: Option<std::process::ChildStdin>,
+    log: PathBuf,
 }
 
 impl Proxy {
     fn start(wallet: &Wallet, testbed: &Testbed) -> Self {
+        Self::start_asking(wallet, testbed, false)
+    }
+
+    /// With `terminal`, payments to approve are asked on the proxy's standard input.
+    fn start_asking(wallet: &Wallet, testbed: &Testbed, terminal: bool) -> Self {
+        let log = wallet.dir.join("proxy.log");
         let mut child = wallet
             .purse(&["proxy", "--listen", "127.0.0.1:0", "--upstream-ca", &path(&testbed.ca_pem)])
             .args(["--rpc", &format!("eip155:84532={}", testbed.rpc_url)])
-            .stdin(Stdio::null())
+            .args(if terminal { &["--ask", "terminal"][..] } else { &[] })
+            .stdin(if terminal { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(wallet.dir.join("proxy.log")).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
+        let answers = child.stdin.take();
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let address = line.trim().strip_prefix("Purse proxy listening on http://");
@@ -115,7 +126,25 @@ impl Proxy {
             let log = std::fs::read_to_string(wallet.dir.join("proxy.log")).unwrap_or_default();
             panic!("purse proxy did not start: {line:?}\n{log}");
         };
-        Self { url: format!("http://{address}"), child, ca: wallet.data_dir().join("ca.pem") }
+        let ca = wallet.data_dir().join("ca.pem");
+        Self { url: format!("http://{address}"), child, ca, answers, log }
+    }
+
+    /// Waits for the `n`th prompt on the terminal and answers it.
+    fn answer(&mut self, n: usize, answer: &str) {
+        use std::io::Write as _;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            if log.matches("[y]es/[n]o/[a]lways/ne[v]er").count() >= n {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no prompt {n}:\n{log}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let answers = self.answers.as_mut().unwrap();
+        writeln!(answers, "{answer}").unwrap();
+        answers.flush().unwrap();
     }
 
     /// curl through the proxy, trusting the Purse CA: `(status, headers, body)`.
@@ -356,4 +385,54 @@ fn concurrent_payments_never_pass_the_budget_and_pause_stops_paying() {
     assert!(wallet.run(&["resume"]).status.success());
     assert_eq!(proxy.curl(&[&url]).0, 200);
     assert_eq!(testbed.usdc_balance(&testbed.pay_to).unwrap(), before + 41 * PRICE);
+}
+
+#[test]
+#[ignore = "needs the npm testbed and a keychain; scripts/test runs it"]
+fn the_terminal_prompt_approves_declines_and_remembers() {
+    let testbed = Testbed::start().unwrap();
+    let wallet = Wallet::with_key("prompt", &testbed.payer_key);
+    // No rules: every payment is asked.
+    assert!(wallet.run(&["rules", "remove", "1"]).status.success());
+    let mut proxy = Proxy::start_asking(&wallet, &testbed, true);
+    let url = format!("{}/weather", testbed.v2.https);
+    let before = testbed.usdc_balance(&testbed.pay_to).unwrap();
+
+    let (proxy_url, ca) = (proxy.url.clone(), proxy.ca.clone());
+    let outcomes: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let ask = |n: usize| {
+            let (proxy_url, ca, url) = (proxy_url.clone(), ca.clone(), url.clone());
+            let curl = scope.spawn(move || {
+                let out = Command::new("curl")
+                    .args(["-sS", "--suppress-connect-headers", "-D", "-", "-o", "/dev/null"])
+                    .args(["--max-time", "60", "--proxy", &proxy_url, "--cacert", &path(&ca), &url])
+                    .output()
+                    .unwrap();
+                String::from_utf8_lossy(&out.stdout).into_owned()
+            });
+            (n, curl)
+        };
+        let mut results = Vec::new();
+        for (n, answer) in [(1, "y"), (2, "n"), (3, "always")] {
+            let (n, curl) = ask(n);
+            proxy.answer(n, answer);
+            let head = curl.join().unwrap();
+            let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+            results.push((status, head));
+        }
+        results
+    });
+    assert_eq!(outcomes[0].0, 200, "{}", outcomes[0].1);
+    assert_eq!(outcomes[1].0, 402, "{}", outcomes[1].1);
+    assert!(
+        header(&outcomes[1].1, "x-purse-reason")
+            .unwrap_or_default()
+            .starts_with("denied; you declined")
+    );
+    assert_eq!(outcomes[2].0, 200, "{}", outcomes[2].1);
+    // "always" left a rule: the next one is paid without a prompt.
+    assert_eq!(proxy.curl(&[&url]).0, 200);
+    assert_eq!(testbed.usdc_balance(&testbed.pay_to).unwrap(), before + 3 * PRICE);
+    let rules = String::from_utf8(wallet.run(&["rules", "list"]).stdout).unwrap();
+    assert!(rules.contains("allow  127.0.0.1"), "{rules}");
 }
