@@ -1,8 +1,8 @@
 //! The client-side cost of an auto-approved payment: from the 402 reaching the proxy's hook
-//! to the paid request's header being ready, through the real wallet (the policy, today's
-//! budget, a signature with the default account, the `signed` row committed to a real
-//! `purse.db` in WAL mode). Prints p50/p90/p99; asserts nothing. `benches/payment.sh`
-//! runs it beside the official client.
+//! to the paid request's header being ready, through the real wallet: rules, pause and caps
+//! read from a real `purse.db` in WAL mode, the reservation and the `signed` row committed
+//! to it, a signature with the default account. Prints p50/p90/p99; asserts nothing.
+//! `benches/payment.sh` runs it beside the official client.
 //!
 //! `cargo bench -p purse-api --bench payment [-- N]`
 
@@ -19,6 +19,10 @@ use std::{
 use alloy::signers::local::PrivateKeySigner;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use purse_api::{Options, PolicyConfig, Wallet};
+use purse_core::{
+    money::Usd,
+    rules::{Action, Limits, Rule},
+};
 use purse_keys::Secret;
 use purse_proxy::{PaymentHook, RequestSnapshot, ResponseSnapshot, Verdict};
 use purse_store::{KeyStorage, Store};
@@ -61,11 +65,27 @@ fn main() {
     let keystore = dir.join("payer.json");
     purse_keys::write_keystore(&keystore, &signer, &password).unwrap();
     let address = signer.address().to_checksum(None);
-    Store::open(&dir.join("purse.db"))
-        .unwrap()
+    let store = Store::open(&dir.join("purse.db")).unwrap();
+    store
         .add_account(&address, None, &KeyStorage::Keystore(keystore.display().to_string()), 0)
         .unwrap();
-    let policy = PolicyConfig { daily_cap: "1000000".into(), ..PolicyConfig::default() };
+    // The everyday setup: the site is allowed up to $0.10, within budgets.
+    let rule = Rule {
+        id: 0,
+        host: "*".into(),
+        path_prefix: None,
+        network: None,
+        asset: None,
+        pay_to: None,
+        action: Action::Allow,
+        limits: Limits { max_per_payment: Some(Usd(100_000)), ..Limits::default() },
+    };
+    store.add_rule(&rule, 0).unwrap();
+    let policy = PolicyConfig {
+        daily_cap: "1000000".into(),
+        monthly_cap: "1000000".into(),
+        ..PolicyConfig::default()
+    };
     let wallet = Wallet::open(Options {
         data_dir: dir.clone(),
         profile: "bench".into(),

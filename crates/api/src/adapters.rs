@@ -12,9 +12,10 @@ use alloy::{
     signers::{SignerSync as _, local::PrivateKeySigner},
 };
 use purse_core::{
-    Refusal,
+    Reason, Refusal,
     budget::{Budget, Caps},
     money::Usd,
+    policy::Payee,
     ports::{
         Attempt, Clock, Controls, Fate, KeyError, Keys, Ledger, Nonces, Now, Outcome, Reserved,
         Signer,
@@ -222,8 +223,14 @@ impl Ledger for StoreLedger {
         read().map_err(|e| e.to_string())
     }
 
-    fn paid_payees(&self, host: &str) -> Result<Vec<String>, String> {
-        lock(&self.store).paid_payees(host).map_err(|e| e.to_string())
+    fn payee(&self, host: &str, pay_to: &str) -> Result<Payee, String> {
+        let (site, payee) =
+            lock(&self.store).paid_before(host, pay_to).map_err(|e| e.to_string())?;
+        Ok(match (site, payee) {
+            (false, _) => Payee::New,
+            (true, true) => Payee::Known,
+            (true, false) => Payee::Changed,
+        })
     }
 
     fn used(&self, keys: &[String], testnet: bool) -> Result<Vec<Usd>, String> {
@@ -231,7 +238,18 @@ impl Ledger for StoreLedger {
         Ok(used.into_iter().map(|m| Usd(u128::try_from(m).unwrap_or(0))).collect())
     }
 
-    fn reserve(&self, attempt: &Attempt, budgets: &[Budget]) -> Result<Reserved, String> {
+    fn reserve(
+        &self,
+        attempt: &Attempt,
+        budgets: &[Budget],
+        sign: &mut dyn FnMut() -> Result<Attempt, Refusal>,
+    ) -> Result<Reserved, Refusal> {
+        let failed = |error: purse_store::Error| {
+            Refusal::new(
+                Reason::History,
+                format!("the history database failed, so nothing was paid: {error}"),
+            )
+        };
         let spending = Spending {
             usd_micros: attempt.usd_micros.unwrap_or(0),
             testnet: attempt.testnet.unwrap_or(true),
@@ -240,8 +258,8 @@ impl Ledger for StoreLedger {
         let budgets: Vec<(String, Option<i64>)> =
             budgets.iter().map(|b| (b.key.clone(), micros(b.limit))).collect();
         let found = lock(&self.store)
-            .reserve(&new_payment(attempt), &update(attempt), spending, &budgets)
-            .map_err(|e| e.to_string())?;
+            .reserve(&new_payment(attempt), spending, &budgets, || sign().map(|a| update(&a)))
+            .map_err(failed)??;
         Ok(match found {
             Reservation::Reserved(id) => Reserved::Row(id),
             Reservation::Over { key, used, limit } => Reserved::Over {
@@ -250,21 +268,6 @@ impl Ledger for StoreLedger {
                 limit: Usd(u128::try_from(limit).unwrap_or(0)),
             },
         })
-    }
-
-    fn signed(&self, id: i64, attempt: &Attempt) -> Result<(), String> {
-        lock(&self.store)
-            .advance(id, Status::Signed, attempt.at_ms, &update(attempt))
-            .map_err(|e| e.to_string())
-    }
-
-    fn release(&self, id: i64, at_ms: i64, refusal: &Refusal) -> Result<(), String> {
-        let update = Update {
-            reason_code: Some(refusal.reason.code().to_owned()),
-            reason: Some(refusal.text.clone()),
-            ..Update::default()
-        };
-        lock(&self.store).advance(id, Status::Refused, at_ms, &update).map_err(|e| e.to_string())
     }
 
     fn finish(&self, id: i64, at_ms: i64, outcome: &Outcome) -> Result<(), String> {

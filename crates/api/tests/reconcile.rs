@@ -18,7 +18,10 @@ use base64::Engine as _;
 use http::{HeaderMap, HeaderValue, Uri};
 use purse_api::{Chain, Check, Options, PolicyConfig, Wallet};
 use purse_chain::testing::{self, Anvil, NO_ANVIL, TestUsdc};
-use purse_core::flow::{Decision, PaymentRequiredAnswer, Request};
+use purse_core::{
+    flow::{Decision, PaymentRequiredAnswer, Request},
+    rules::{Action, Limits, Rule},
+};
 use purse_keys::Secret;
 use purse_store::{KeyStorage, NewPayment, Status, Store, Update};
 use purse_x402::{PaymentPayload, SchemePayload};
@@ -67,6 +70,17 @@ async fn payments_left_open_by_a_crash_are_decided_on_chain() {
     let store = Store::open(&dir.join("purse.db")).unwrap();
     let storage = KeyStorage::Keystore(keystore.display().to_string());
     store.add_account(&payer.address().to_checksum(None), None, &storage, 0).unwrap();
+    let everywhere = Rule {
+        id: 0,
+        host: "*".into(),
+        path_prefix: None,
+        network: None,
+        asset: None,
+        pay_to: None,
+        action: Action::Allow,
+        limits: Limits::default(),
+    };
+    store.add_rule(&everywhere, 0).unwrap();
 
     // Paid, and the facilitator settled it, but Purse died before the answer came back.
     let wallet = open(&dir, &anvil);

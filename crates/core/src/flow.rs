@@ -22,7 +22,7 @@ use crate::{
     budget::{self, Budget},
     money::Usd,
     policy::{Facts, Judgement, Payee, Policy},
-    ports::{Attempt, Clock, Fate, KeyError, Keys, Ledger, Nonces, Outcome, Reserved},
+    ports::{Attempt, Clock, Fate, KeyError, Keys, Ledger, Nonces, Outcome, Reserved, Signer},
     quote::{Quote, QuoteOptions, quote},
     rules::{self, Rule, Target},
 };
@@ -312,8 +312,7 @@ impl Payer {
             pay_to: &pay_to,
         };
         let rule = rules::select(&controls.rules, &target);
-        let paid_before = self.ports.ledger.paid_payees(&attempt.host).map_err(history_error)?;
-        let payee = Payee::of(&pay_to, &paid_before);
+        let payee = self.ports.ledger.payee(&attempt.host, &pay_to).map_err(history_error)?;
         let facts = Facts { host: &attempt.host, usd: quoted.usd, testnet: quoted.testnet, payee };
         match self.settings.policy.judge(rule, facts) {
             Judgement::Deny(refusal) => Err(refusal),
@@ -420,39 +419,31 @@ impl Payer {
         attempt.testnet = Some(quoted.testnet);
         attempt.rule_id = rule.map(|r| r.id);
         let budgets: Vec<Budget> = budget::budgets(now, *caps, rule);
-        let id = match self.ports.ledger.reserve(attempt, &budgets).map_err(history_error)? {
-            Reserved::Row(id) => id,
+        // The key is unlocked before the reservation: the ledger's write lock is held only
+        // for the signature itself.
+        let signer = self.ports.keys.payer().map_err(key_refusal)?;
+        let mut header = None;
+        let mut sign = || {
+            let mut signed = attempt.clone();
+            header = Some(self.sign(quoted, now.unix_secs(), signer.as_ref(), &mut signed)?);
+            Ok(signed)
+        };
+        match self.ports.ledger.reserve(attempt, &budgets, &mut sign)? {
+            Reserved::Row(ticket) => {
+                let (name, value) =
+                    header.ok_or_else(|| history_error("nothing was signed".into()))?;
+                Ok(Decision::Pay { name, value, ticket })
+            }
             Reserved::Over { key, used, limit } => {
                 let usd = quoted.usd.unwrap_or_default();
-                return Err(Refusal::new(
+                Err(Refusal::new(
                     Reason::Budget,
                     format!(
                         "{usd} would pass {}: {used} of {limit} is spent or reserved",
                         budget::describe(&key)
                     ),
-                ));
+                ))
             }
-        };
-        match self.sign(quoted, now.unix_secs(), attempt) {
-            Ok((name, value)) => match self.ports.ledger.signed(id, attempt) {
-                Ok(()) => Ok(Decision::Pay { name, value, ticket: id }),
-                Err(error) => {
-                    let refusal = history_error(error);
-                    self.release(id, &refusal);
-                    Err(refusal)
-                }
-            },
-            Err(refusal) => {
-                self.release(id, &refusal);
-                Err(refusal)
-            }
-        }
-    }
-
-    fn release(&self, id: i64, refusal: &Refusal) {
-        let at = self.ports.clock.now().unix_ms;
-        if let Err(error) = self.ports.ledger.release(id, at, refusal) {
-            tracing::warn!(%error, id, "a reservation could not be given back");
         }
     }
 
@@ -460,9 +451,9 @@ impl Payer {
         &self,
         quoted: &Quote<'_>,
         now_secs: u64,
+        signer: &dyn Signer,
         attempt: &mut Attempt,
     ) -> Result<(&'static str, String), Refusal> {
-        let signer = self.ports.keys.payer().map_err(key_refusal)?;
         let nonce = self.ports.nonces.nonce();
         let authorization =
             quoted.offer.authorize(signer.address(), now_secs, nonce, Some(quoted.lifetime))?;

@@ -9,6 +9,7 @@ use crate::{
     Refusal,
     budget::{Budget, Caps},
     money::Usd,
+    policy::Payee,
     rules::Rule,
 };
 
@@ -164,7 +165,7 @@ pub struct Controls {
 /// What a reservation found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reserved {
-    /// Reserved: the payment's row, counting in its budgets.
+    /// Reserved and signed: the payment's row, counting in its budgets.
     Row(i64),
     /// A budget would be passed: nothing was written.
     Over {
@@ -183,19 +184,21 @@ pub trait Ledger: Send + Sync {
     fn refused(&self, attempt: &Attempt) -> Result<i64, String>;
     /// The user's controls, as they are now.
     fn controls(&self) -> Result<Controls, String>;
-    /// The payees `host` was paid before.
-    fn paid_payees(&self, host: &str) -> Result<Vec<String>, String>;
+    /// Whether `host` was paid before, and whether to `pay_to`.
+    fn payee(&self, host: &str, pay_to: &str) -> Result<Payee, String>;
     /// What is spent or reserved in these budgets (testnet or mainnet dollars).
     fn used(&self, keys: &[String], testnet: bool) -> Result<Vec<Usd>, String>;
     /// In one atomic step: checks that `attempt.usd_micros` fits every budget that has a
-    /// limit, adds it to all of them, and writes the attempt down as `requested`. Nothing
-    /// is written when a budget would be passed.
-    fn reserve(&self, attempt: &Attempt, budgets: &[Budget]) -> Result<Reserved, String>;
-    /// A reserved payment was signed: it is written down as `signed` (with the payer,
-    /// nonce, `validBefore` and the payload's hash) before the payment leaves.
-    fn signed(&self, id: i64, attempt: &Attempt) -> Result<(), String>;
-    /// A reserved payment was not signed after all: refused, its money given back.
-    fn release(&self, id: i64, at_ms: i64, refusal: &Refusal) -> Result<(), String>;
+    /// limit, then calls `sign` (which fills in the payer, nonce, `validBefore` and payload
+    /// hash), adds the amount to every budget and writes the payment down as `signed`.
+    /// Nothing is written when a budget would be passed or `sign` refuses, so the money is
+    /// reserved before the signature and the row is committed before the payment leaves.
+    fn reserve(
+        &self,
+        attempt: &Attempt,
+        budgets: &[Budget],
+        sign: &mut dyn FnMut() -> Result<Attempt, Refusal>,
+    ) -> Result<Reserved, Refusal>;
     /// Records what the paid request's answer says about payment `id`; a failed payment
     /// gives its money back to its budgets.
     fn finish(&self, id: i64, at_ms: i64, outcome: &Outcome) -> Result<(), String>;

@@ -67,7 +67,6 @@ impl Keys for TestKeys {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    Requested,
     Is(Fate),
 }
 
@@ -125,23 +124,29 @@ impl Ledger for MemoryLedger {
     fn controls(&self) -> Result<Controls, String> {
         Ok(self.0.lock().unwrap().controls.clone())
     }
-    fn paid_payees(&self, host: &str) -> Result<Vec<String>, String> {
+    fn payee(&self, host: &str, pay_to: &str) -> Result<Payee, String> {
         let book = self.0.lock().unwrap();
-        Ok(book
+        let paid: Vec<String> = book
             .rows
             .iter()
             .filter(|r| r.attempt.host == host && r.state == State::Is(Fate::Settled))
             .filter_map(|r| r.attempt.pay_to.clone())
-            .collect())
+            .collect();
+        Ok(Payee::of(pay_to, &paid))
     }
     fn used(&self, keys: &[String], testnet: bool) -> Result<Vec<Usd>, String> {
         let book = self.0.lock().unwrap();
         Ok(keys.iter().map(|k| Usd(*book.spend.get(&(k.clone(), testnet)).unwrap_or(&0))).collect())
     }
-    fn reserve(&self, attempt: &Attempt, budgets: &[Budget]) -> Result<Reserved, String> {
+    fn reserve(
+        &self,
+        attempt: &Attempt,
+        budgets: &[Budget],
+        sign: &mut dyn FnMut() -> Result<Attempt, Refusal>,
+    ) -> Result<Reserved, Refusal> {
         let mut book = self.0.lock().unwrap();
         if book.broken {
-            return Err("database or disk is full".into());
+            return Err(Refusal::new(Reason::History, "database or disk is full"));
         }
         let usd = attempt.usd_micros.unwrap_or(0) as u128;
         let testnet = attempt.testnet.unwrap();
@@ -153,33 +158,18 @@ impl Ledger for MemoryLedger {
                 return Ok(Reserved::Over { key: budget.key.clone(), used: Usd(used), limit });
             }
         }
+        let signed = sign()?;
         for budget in budgets {
             *book.spend.entry((budget.key.clone(), testnet)).or_default() += usd;
         }
         let keys = budgets.iter().map(|b| b.key.clone()).collect();
         book.rows.push(Row {
-            attempt: attempt.clone(),
-            state: State::Requested,
+            attempt: signed,
+            state: State::Is(Fate::Signed),
             keys,
             outcome: None,
         });
         Ok(Reserved::Row(book.rows.len() as i64))
-    }
-    fn signed(&self, id: i64, attempt: &Attempt) -> Result<(), String> {
-        let mut book = self.0.lock().unwrap();
-        let row = &mut book.rows[id as usize - 1];
-        assert_eq!(row.state, State::Requested);
-        row.attempt = attempt.clone();
-        row.state = State::Is(Fate::Signed);
-        Ok(())
-    }
-    fn release(&self, id: i64, _at_ms: i64, refusal: &Refusal) -> Result<(), String> {
-        let mut book = self.0.lock().unwrap();
-        book.give_back(id);
-        let row = &mut book.rows[id as usize - 1];
-        row.state = State::Is(Fate::Refused);
-        row.attempt.reason_code = Some(refusal.reason.code().into());
-        Ok(())
     }
     fn finish(&self, id: i64, _at_ms: i64, outcome: &Outcome) -> Result<(), String> {
         let mut book = self.0.lock().unwrap();
@@ -404,8 +394,9 @@ fn refusals_are_recorded_with_their_codes_and_nothing_is_signed() {
 
     let no_key = bed(Settings::default(), None, now_ms, nonce);
     assert_eq!(refused(decide(&no_key.payer, &exchange(&vector))), Reason::NoAccount);
-    // The reservation went back.
+    // Nothing was reserved.
     let book = no_key.ledger.0.lock().unwrap();
+    assert_eq!(book.rows.len(), 1);
     assert_eq!(book.rows[0].state, State::Is(Fate::Refused));
     assert!(book.spend.values().all(|v| *v == 0));
     drop(book);

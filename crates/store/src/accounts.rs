@@ -58,7 +58,7 @@ impl Store {
 
     /// Every account, the default first, then by age.
     pub fn accounts(&self) -> Result<Vec<Account>> {
-        let mut statement = self.conn().prepare(
+        let mut statement = self.conn().prepare_cached(
             "SELECT address, label, is_default, storage, keystore_path, created_at FROM accounts
              ORDER BY is_default DESC, created_at, address",
         )?;
@@ -115,7 +115,8 @@ impl Store {
     pub fn default_account(&self) -> Result<Option<Account>> {
         let address: Option<String> = self
             .conn()
-            .query_row("SELECT address FROM accounts WHERE is_default = 1", [], |row| row.get(0))
+            .prepare_cached("SELECT address FROM accounts WHERE is_default = 1")?
+            .query_row([], |row| row.get(0))
             .optional()?;
         match address {
             Some(address) => self.account(&address),

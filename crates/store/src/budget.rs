@@ -1,6 +1,6 @@
 //! Budgets in SQLite: a running total per key (`global:d:2026-11-27`, `rule:3:total`, …)
-//! and testnet flag in `spend`. A reservation checks the limits and adds the payment to
-//! every key in one `BEGIN IMMEDIATE` transaction, so two processes or a thousand tasks
+//! and testnet flag in `spend`. A reservation checks the limits, signs, adds the payment
+//! to every key and writes it down in one `BEGIN IMMEDIATE` transaction, so two processes or a thousand tasks
 //! cannot both take the last dollar; a payment that fails or is refused gives its amount
 //! back to the keys it was added to, which its row remembers.
 
@@ -65,24 +65,30 @@ pub(crate) fn give_back(tx: &Transaction<'_>, id: PaymentId) -> rusqlite::Result
 
 impl Store {
     /// In one transaction: checks `spending` against every `(key, limit)` that has a
-    /// limit, adds it to every key, and writes the payment down as `requested` with what
-    /// `update` knows. Nothing is written when a limit would be passed.
-    pub fn reserve(
+    /// limit, calls `sign`, adds the amount to every key, and writes the payment down as
+    /// `signed` with what `sign` returned. Nothing is written when a limit would be passed
+    /// or `sign` fails; the write lock is held meanwhile, so no one else spends the same
+    /// dollar.
+    pub fn reserve<E>(
         &self,
         new: &NewPayment,
-        update: &Update,
         spending: Spending,
         budgets: &[(String, Option<i64>)],
-    ) -> Result<Reservation> {
+        sign: impl FnOnce() -> std::result::Result<Update, E>,
+    ) -> Result<std::result::Result<Reservation, E>> {
         let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
         for (key, limit) in budgets {
             let used = used_in(&tx, key, spending.testnet)?;
             if let Some(limit) = *limit
                 && used.saturating_add(spending.usd_micros) > limit
             {
-                return Ok(Reservation::Over { key: key.clone(), used, limit });
+                return Ok(Ok(Reservation::Over { key: key.clone(), used, limit }));
             }
         }
+        let update = match sign() {
+            Ok(update) => update,
+            Err(error) => return Ok(Err(error)),
+        };
         for (key, _) in budgets {
             tx.prepare_cached(
                 "INSERT INTO spend (key, testnet, micros) VALUES (?1, ?2, ?3)
@@ -93,10 +99,10 @@ impl Store {
         let keys: Vec<&str> = budgets.iter().map(|(k, _)| k.as_str()).collect();
         tx.prepare_cached(
             "INSERT INTO payments (created_at, updated_at, status, client, method, url, host,
-                 x402_version, scheme, network, asset, amount, pay_to, decided_by,
-                 usd_micros, testnet, rule_id, budget_keys)
-             VALUES (?1, ?1, 'requested', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,
-                 ?14, ?15, ?16)",
+                 x402_version, scheme, network, asset, amount, pay_to, decided_by, payer, nonce,
+                 valid_before, payload_hash, usd_micros, testnet, rule_id, budget_keys)
+             VALUES (?1, ?1, 'signed', ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+                 ?15, ?16, ?17, ?18, ?19, ?20)",
         )?
         .execute(params![
             new.at,
@@ -111,6 +117,10 @@ impl Store {
             new.amount,
             new.pay_to,
             update.decided_by,
+            update.payer,
+            update.nonce,
+            update.valid_before,
+            update.payload_hash,
             spending.usd_micros,
             spending.testnet,
             spending.rule_id,
@@ -118,7 +128,7 @@ impl Store {
         ])?;
         let id = tx.last_insert_rowid();
         tx.commit()?;
-        Ok(Reservation::Reserved(id))
+        Ok(Ok(Reservation::Reserved(id)))
     }
 
     /// Spent or reserved in each key, in millionths of a dollar.
@@ -129,14 +139,27 @@ impl Store {
             .collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The payees `host` was paid (settled or confirmed) before.
-    pub fn paid_payees(&self, host: &str) -> Result<Vec<String>> {
-        let mut statement = self.conn().prepare_cached(
-            "SELECT DISTINCT pay_to FROM payments
-             WHERE host = ?1 AND status IN ('settled','confirmed') AND pay_to IS NOT NULL",
+    /// Whether `host` was paid (settled or confirmed) before, and whether to `pay_to`.
+    pub fn paid_before(&self, host: &str, pay_to: &str) -> Result<(bool, bool)> {
+        let paid = |sql: &str, args: &[&str]| -> Result<bool> {
+            Ok(self
+                .conn()
+                .prepare_cached(sql)?
+                .query_row(rusqlite::params_from_iter(args), |row| row.get(0))?)
+        };
+        let site = paid(
+            "SELECT EXISTS (SELECT 1 FROM payments
+                 WHERE host = ?1 AND status IN ('settled','confirmed'))",
+            &[host],
         )?;
-        let rows = statement.query_map([host], |row| row.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+        let payee = site
+            && paid(
+                "SELECT EXISTS (SELECT 1 FROM payments
+                     WHERE host = ?1 AND pay_to = ?2 COLLATE NOCASE
+                       AND status IN ('settled','confirmed'))",
+                &[host, pay_to],
+            )?;
+        Ok((site, payee))
     }
 
     /// Payments left `requested` by a process that stopped before signing them: refused,

@@ -78,6 +78,10 @@ const MIGRATIONS: &[&str] = &[
         micros  INTEGER NOT NULL,
         PRIMARY KEY (key, testnet)
     );",
+    // 4: the payments that were paid, by site and payee: "was this site paid, and to whom"
+    // without reading the site's whole history.
+    "CREATE INDEX payments_paid ON payments (host, pay_to COLLATE NOCASE)
+        WHERE status IN ('settled','confirmed');",
 ];
 
 /// Brings the schema up to date, in one transaction per step.

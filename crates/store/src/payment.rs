@@ -313,19 +313,6 @@ impl Store {
         Ok(self.conn().last_insert_rowid())
     }
 
-    /// `(network, asset, amount)` of the payments since `since` (Unix ms) that were signed
-    /// and are not known to have failed: what counts against a budget.
-    pub fn spent_since(&self, since: i64) -> Result<Vec<(String, String, String)>> {
-        let mut statement = self.conn().prepare_cached(
-            "SELECT network, asset, amount FROM payments
-             WHERE created_at >= ?1 AND status IN ('signed','sent','settled','confirmed','unsure')
-               AND network IS NOT NULL AND asset IS NOT NULL AND amount IS NOT NULL",
-        )?;
-        let rows =
-            statement.query_map([since], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-
     /// Moves payment `id` to `status` at `at` (Unix ms), filling in what `update` knows;
     /// fields `update` leaves empty keep their values. Refuses moves the lifecycle forbids.
     pub fn advance(&self, id: PaymentId, status: Status, at: i64, update: &Update) -> Result<()> {
@@ -334,7 +321,7 @@ impl Store {
         if !current.can_become(status) {
             return Err(Error::Transition { from: current, to: status });
         }
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE payments SET status = ?2, updated_at = ?3,
                  decided_by = COALESCE(?4, decided_by), payer = COALESCE(?5, payer),
                  nonce = COALESCE(?6, nonce), valid_before = COALESCE(?7, valid_before),
@@ -342,7 +329,8 @@ impl Store {
                  server_status = COALESCE(?10, server_status), reason_code = COALESCE(?11, reason_code),
                  reason = COALESCE(?12, reason)
              WHERE id = ?1",
-            params![
+        )?
+        .execute(params![
                 id,
                 status.as_str(),
                 at,
@@ -355,8 +343,7 @@ impl Store {
                 update.server_status,
                 update.reason_code,
                 update.reason
-            ],
-        )?;
+            ])?;
         // Money that was not paid goes back to the budgets it was reserved in.
         if current.counts() && !status.counts() {
             crate::budget::give_back(&tx, id)?;
@@ -368,7 +355,7 @@ impl Store {
     /// One payment.
     pub fn payment(&self, id: PaymentId) -> Result<Option<Payment>> {
         let sql = format!("SELECT {} FROM payments WHERE id = ?1", COLUMNS);
-        Ok(self.conn().query_row(&sql, [id], Payment::from_row).optional()?)
+        Ok(self.conn().prepare_cached(&sql)?.query_row([id], Payment::from_row).optional()?)
     }
 
     /// Payments whose fate is still open (signed, sent, settled or unsure), oldest first:

