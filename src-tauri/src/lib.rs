@@ -1,13 +1,214 @@
-//! The Purse desktop shell. For now it opens the main window, titled "Purse", from the
-//! built `ui/`; the wallet's commands, tray and approval popup arrive with their issues.
+//! The Purse desktop shell: one process that runs the proxy and the wallet (the same
+//! [`purse_api::Service`] as `purse proxy`), lives in the system tray, and shows the main
+//! window (dashboard, history, accounts, setup, settings) and the approval popup. Every
+//! command is a one-line call into purse-api ([`commands`]); windows get their own
+//! capabilities (`capabilities/`).
 
-/// Builds and runs the app until its last window closes.
-pub fn run() -> Result<(), tauri::Error> {
-    app(tauri::Builder::default()).run(tauri::generate_context!())
+mod commands;
+mod tray;
+mod watch;
+
+use std::{net::SocketAddr, path::PathBuf, sync::Mutex};
+
+use purse_api::{DataDir, Service, ServiceOptions};
+use serde::Serialize;
+use tauri::{Emitter as _, Manager as _, RunEvent, WindowEvent};
+
+/// What the app starts with: `--data-dir DIR` (else `PURSE_DATA_DIR`), `PURSE_PROFILE`,
+/// and `PURSE_LISTEN` (an address to listen on instead of config.toml's; port 0 picks one).
+#[derive(Debug, Clone)]
+pub struct Startup {
+    data_dir: Option<PathBuf>,
+    profile: String,
+    listen: Option<SocketAddr>,
+    utc_offset_secs: i32,
 }
 
-/// The app's wiring, generic over the runtime so that tests can build it with Tauri's
-/// mock runtime.
-pub fn app<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder
+impl Startup {
+    /// Reads the arguments (after the program name) and the environment.
+    pub fn from_env(
+        args: impl Iterator<Item = String>,
+        utc_offset_secs: i32,
+    ) -> Result<Self, String> {
+        let mut data_dir = std::env::var_os("PURSE_DATA_DIR").map(PathBuf::from);
+        let mut args = args.peekable();
+        while let Some(arg) = args.next() {
+            if let Some(dir) = arg.strip_prefix("--data-dir=") {
+                data_dir = Some(dir.into());
+            } else if arg == "--data-dir" {
+                data_dir = Some(args.next().ok_or("--data-dir needs a directory")?.into());
+            }
+        }
+        let profile = std::env::var("PURSE_PROFILE").unwrap_or_else(|_| "default".into());
+        let listen = match std::env::var("PURSE_LISTEN") {
+            Ok(text) if !text.is_empty() => {
+                Some(text.parse().map_err(|_| format!("PURSE_LISTEN={text:?} is not an address"))?)
+            }
+            _ => None,
+        };
+        Ok(Self { data_dir, profile, listen, utc_offset_secs })
+    }
+}
+
+/// The proxy, as the dashboard and the tray show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "state")]
+pub enum ProxyStatus {
+    /// Being started.
+    Starting,
+    /// Serving.
+    Running {
+        /// Where.
+        address: String,
+    },
+    /// It could not start (the port is taken, the keychain is locked, …).
+    Failed {
+        /// The failure's code.
+        code: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// What the commands share.
+pub(crate) struct AppState {
+    pub(crate) place: DataDir,
+    pub(crate) utc_offset_secs: i32,
+    pub(crate) status: Mutex<ProxyStatus>,
+    service: Mutex<Option<Service>>,
+}
+
+impl AppState {
+    pub(crate) fn status(&self) -> ProxyStatus {
+        self.status.lock().map_or(ProxyStatus::Starting, |s| s.clone())
+    }
+
+    /// The proxy's address while it runs.
+    pub(crate) fn address(&self) -> Option<SocketAddr> {
+        match self.status() {
+            ProxyStatus::Running { address } => address.parse().ok(),
+            _ => None,
+        }
+    }
+}
+
+/// The single-instance D-Bus name: one app per keychain profile.
+fn instance_id(profile: &str) -> String {
+    let safe: String =
+        profile.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    format!("app.purse.wallet.p_{safe}")
+}
+
+fn show_main(app: &tauri::AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+/// `PURSE_POPUP_DELAY_MS=N` shows the (hidden) popup N ms after start: how the end-to-end
+/// tests reach it until payments that ask arrive with rules and approvals.
+fn show_popup_for_tests(app: tauri::AppHandle) {
+    let Some(delay) = std::env::var("PURSE_POPUP_DELAY_MS").ok().and_then(|t| t.parse().ok())
+    else {
+        return;
+    };
+    let _ = std::thread::Builder::new().name("purse-popup".into()).spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        if let Some(popup) = app.get_webview_window("popup") {
+            let _ = popup.show();
+        }
+    });
+}
+
+/// Starts the proxy and the wallet on a thread, then reports to the windows and the tray.
+fn start_service(app: tauri::AppHandle, startup: &Startup, place: DataDir) {
+    let mut options = ServiceOptions::new(place, startup.utc_offset_secs);
+    options.listen = startup.listen;
+    let spawned = std::thread::Builder::new().name("purse-start".into()).spawn(move || {
+        let (status, service) = match Service::start(options) {
+            Ok(service) => {
+                let address = service.address().to_string();
+                // For scripts and tests that start the app: where the proxy listens.
+                println!("Purse proxy listening on http://{address}");
+                (ProxyStatus::Running { address }, Some(service))
+            }
+            Err(error) => {
+                tracing::error!("the proxy did not start: {error}");
+                let status =
+                    ProxyStatus::Failed { code: error.code().into(), message: error.to_string() };
+                (status, None)
+            }
+        };
+        let state = app.state::<AppState>();
+        if let Ok(mut slot) = state.service.lock() {
+            *slot = service;
+        }
+        if let Ok(mut slot) = state.status.lock() {
+            *slot = status.clone();
+        }
+        tray::refresh(&app);
+        let _ = app.emit("proxy-status", status);
+    });
+    if let Err(error) = spawned {
+        tracing::error!("cannot start the proxy's thread: {error}");
+    }
+}
+
+/// Builds and runs the app until it is quit.
+pub fn run(startup: Startup) -> Result<(), Box<dyn std::error::Error>> {
+    let place = DataDir::resolve(startup.data_dir.clone(), &startup.profile)?;
+    let state = AppState {
+        place: place.clone(),
+        utc_offset_secs: startup.utc_offset_secs,
+        status: Mutex::new(ProxyStatus::Starting),
+        service: Mutex::new(None),
+    };
+    let app = tauri::Builder::default()
+        // First, so that a second launch only shows this one's window.
+        .plugin(
+            tauri_plugin_single_instance::Builder::new()
+                .dbus_id(instance_id(&startup.profile))
+                .callback(|app, _args, _cwd| show_main(app))
+                .build(),
+        )
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .manage(state)
+        .invoke_handler(commands::handler())
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            start_service(handle.clone(), &startup, place.clone());
+            if let Err(error) = tray::create(&handle) {
+                tracing::warn!("no tray icon: {error}");
+            }
+            watch::spawn(handle.clone(), place);
+            show_popup_for_tests(handle);
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing a window hides it: the wallet lives on in the tray until Quit.
+            if let WindowEvent::CloseRequested { api, .. } = event
+                && (window.label() == "popup" || tray::has_tray(window.app_handle()))
+            {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+        .build(tauri::generate_context!())?;
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            let state = app.state::<AppState>();
+            let service = state.service.lock().ok().and_then(|mut slot| slot.take());
+            if let Some(service) = service {
+                service.stop();
+            }
+        }
+    });
+    Ok(())
 }

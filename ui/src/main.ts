@@ -1,7 +1,7 @@
-// The main window's entry point. The dashboard, history, rules and accounts views arrive
-// with the wallet's commands; for now the window only says that the front end is up.
+// The main window: dashboard, history, accounts, setup and settings.
+import { mount } from "svelte";
+import "./style.css";
+import App from "./App.svelte";
 
-const statusLine = document.querySelector<HTMLParagraphElement>("#status");
-if (statusLine) {
-  statusLine.textContent = "The proxy and the approval popup are on their way.";
-}
+const target = document.getElementById("app");
+if (target) mount(App, { target });

@@ -2,11 +2,19 @@
 //! the payment flow of `purse-core` with its real ports (the keychain, `purse.db`, the
 //! system clock and the OS random source) and hands the proxy its [`PayingHook`].
 
+pub mod accounts;
 mod adapters;
 mod approvals;
+pub mod ca;
 mod config;
 mod confirm;
+pub mod env;
+mod failure;
+pub mod history;
 mod hook;
+pub mod probe;
+pub mod service;
+pub mod settings;
 
 use std::{
     path::PathBuf,
@@ -20,8 +28,11 @@ use purse_store::Store;
 pub use approvals::{Answer, AnswerError, Approvals, Event, Pending, PromptGuard, Resolution};
 pub use config::{PolicyConfig, PolicyError};
 pub use confirm::{Check, Confirmer};
+pub use failure::Failure;
 pub use hook::{PURSE_REASON, PayingHook};
 pub use purse_chain::{Chain, Rpcs};
+pub use service::{Service, ServiceOptions};
+pub use settings::{Config, DataDir, SettingsEdit};
 
 /// Why the wallet could not be opened.
 #[derive(Debug, thiserror::Error)]

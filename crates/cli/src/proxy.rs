@@ -1,10 +1,10 @@
 //! `purse proxy`: the proxy, headless.
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::{Context as _, Result};
 use clap::Args;
-use purse_proxy::{Config, Credentials, HostPattern, Limits, Proxy};
+use purse_api::{Service, ServiceOptions};
 
 use crate::settings::Place;
 
@@ -55,117 +55,55 @@ enum Ask {
     None,
 }
 
-fn patterns(items: &[String]) -> Result<Vec<HostPattern>> {
-    items.iter().map(|p| p.parse().map_err(anyhow::Error::from)).collect()
-}
-
 impl ProxyArgs {
     pub(crate) fn run(self) -> Result<()> {
         let context = self.place.resolve()?;
-        let config = context.config()?;
-        let settings = config.proxy;
         // Read while the process has one thread: the offset cannot be read safely later.
         let utc_offset_secs =
             time::UtcOffset::current_local_offset().map_or(0, time::UtcOffset::whole_seconds);
-        let wallet = if self.no_pay {
-            None
-        } else {
-            let keystore_password = match &self.password_file {
-                Some(path) => Some(crate::account::read_secret(path, "password")?),
-                None => None,
+        let keystore_password = match &self.password_file {
+            Some(path) if !self.no_pay => Some(crate::account::read_secret(path, "password")?),
+            _ => None,
+        };
+        let service = Service::start(ServiceOptions {
+            listen: self.listen,
+            upstream_ca: self.upstream_ca,
+            passthrough: self.passthrough,
+            intercept_only: self.intercept_only,
+            upstream_proxy: self.upstream_proxy,
+            rpc: self.rpc,
+            pay: !self.no_pay,
+            keystore_password,
+            ..ServiceOptions::new(context, utc_offset_secs)
+        })?;
+        if let Some(wallet) = service.wallet() {
+            use std::io::IsTerminal as _;
+            let terminal = match self.ask {
+                Ask::Terminal => true,
+                Ask::None => false,
+                Ask::Auto => std::io::stdin().is_terminal(),
             };
-            let wallet = purse_api::Wallet::open(purse_api::Options {
-                data_dir: context.data_dir.clone(),
-                profile: context.profile.clone(),
-                policy: config.policy,
-                keystore_password,
-                utc_offset_secs,
-                chain: Some(purse_api::Chain::new(
-                    crate::settings::rpcs(&config.rpc, &self.rpc)?.0,
-                )),
-            })?;
-            Some(wallet)
-        };
-        let hook = wallet
-            .as_ref()
-            .map(|wallet| Arc::new(wallet.hook()) as Arc<dyn purse_proxy::PaymentHook>);
-        let worker_threads = settings.worker_threads;
-        let upstream_ca = self.upstream_ca.or(settings.upstream_ca);
-        let extra_roots = match &upstream_ca {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                purse_proxy::parse_pem_certificates(&text).map_err(|e| {
-                    anyhow::anyhow!("{} holds no usable certificate: {e}", path.display())
-                })?
+            if terminal {
+                let policy = wallet.payer().settings().policy;
+                crate::prompt::spawn(
+                    wallet.approvals().clone(),
+                    policy.default_max,
+                    policy.default_daily,
+                );
             }
-            None => Vec::new(),
-        };
-        let config = Config {
-            listen: self.listen.unwrap_or(settings.listen),
-            passthrough: patterns(&[settings.passthrough, self.passthrough].concat())?,
-            intercept_only: patterns(&[settings.intercept_only, self.intercept_only].concat())?,
-            use_system_roots: true,
-            extra_roots,
-            credentials: settings
-                .credentials
-                .map(|c| Credentials { user: c.user, password: c.password }),
-            upstream_proxy: self
-                .upstream_proxy
-                .or(settings.upstream_proxy)
-                .map(|u| u.parse::<purse_proxy::UpstreamProxy>())
-                .transpose()?,
-            limits: Limits {
-                max_connections: settings.max_connections,
-                idle_timeout: Duration::from_secs(settings.idle_timeout_secs),
-                max_replay_body: settings.max_replay_body,
-                ..Limits::default()
-            },
-        };
-        let provider = purse_proxy::crypto_provider();
-        let ca = Arc::new(crate::ca::load_or_create(&context, provider.clone())?);
-        // One thread serves a desktop's traffic with the least overhead: no work stealing,
-        // no cross-core wake-ups. More threads help only under heavy HTTPS handshaking.
-        let mut runtime = match worker_threads {
-            1 => tokio::runtime::Builder::new_current_thread(),
-            0 => tokio::runtime::Builder::new_multi_thread(),
-            n => {
-                let mut builder = tokio::runtime::Builder::new_multi_thread();
-                builder.worker_threads(n);
-                builder
-            }
-        };
-        let runtime = runtime.enable_all().build().context("cannot start the runtime")?;
-        runtime.block_on(async move {
-            let proxy = Proxy::bind(config, ca, provider, hook).await?;
-            // Payments a previous run left open are followed on chain, never dropped.
-            let open = wallet.as_ref().map_or(0, purse_api::Wallet::reconcile);
-            if let Some(wallet) = &wallet {
-                use std::io::IsTerminal as _;
-                let terminal = match self.ask {
-                    Ask::Terminal => true,
-                    Ask::None => false,
-                    Ask::Auto => std::io::stdin().is_terminal(),
-                };
-                if terminal {
-                    let policy = wallet.payer().settings().policy;
-                    crate::prompt::spawn(
-                        wallet.approvals().clone(),
-                        policy.default_max,
-                        policy.default_daily,
-                    );
-                }
-            }
-            if open > 0 {
-                tracing::info!(open, "checking payments left open on chain");
-            }
-            let address = proxy.local_addr();
-            tracing::info!(%address, data_dir = %context.data_dir.display(), "Purse proxy started");
-            crate::print(&format!("Purse proxy listening on http://{address}"))?;
-            proxy.serve(shutdown_signal(), Duration::from_secs(5)).await;
-            tracing::info!("Purse proxy stopped");
-            Ok(())
-        })
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the runtime")?;
+        runtime.block_on(async {
+            let shutdown = shutdown_signal();
+            crate::print(&format!("Purse proxy listening on http://{}", service.address()))?;
+            shutdown.await;
+            anyhow::Ok(())
+        })?;
+        service.stop();
+        Ok(())
     }
 }
 

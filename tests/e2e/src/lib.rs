@@ -37,6 +37,16 @@ pub fn bin_dir() -> Result<PathBuf, Error> {
     Ok(deps.parent().ok_or("test executable is not under target/<profile>/deps")?.to_path_buf())
 }
 
+/// Where tests leave screenshots and logs: `$PURSE_ARTIFACTS`, else `target/artifacts`.
+pub fn artifacts_dir() -> Result<PathBuf, Error> {
+    let dir = match std::env::var_os("PURSE_ARTIFACTS") {
+        Some(dir) => PathBuf::from(dir),
+        None => bin_dir()?.parent().ok_or("no target directory")?.join("artifacts"),
+    };
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
 /// The built desktop app; fails when `cargo build -p purse-app` has not run.
 pub fn app_binary() -> Result<PathBuf, Error> {
     let path = bin_dir()?.join("purse-app");
@@ -73,6 +83,12 @@ pub struct Driver {
 impl Driver {
     /// Starts `tauri-driver` on free loopback ports, in front of `WebKitWebDriver`.
     pub fn start() -> Result<Self, Error> {
+        Self::start_with_env(&[])
+    }
+
+    /// [`Driver::start`], with environment variables for the driver and so for the app it
+    /// launches (`PURSE_PROFILE`, `PURSE_LISTEN`, …).
+    pub fn start_with_env(env: &[(&str, &str)]) -> Result<Self, Error> {
         if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
             return Err("no display: run under Xvfb (scripts/test does)".into());
         }
@@ -83,6 +99,7 @@ impl Driver {
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .arg("--native-driver")
             .arg(native)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()?;
@@ -100,10 +117,7 @@ impl Driver {
 
     /// Opens a session on `application`, which tauri-driver launches.
     pub fn session(&self, application: &Path, args: &[&str]) -> Result<Session, Error> {
-        let client = http_client()
-            .no_proxy()
-            .timeout(Duration::from_secs(60))
-            .build()?;
+        let client = http_client().no_proxy().timeout(Duration::from_secs(60)).build()?;
         let capabilities = json!({
             "capabilities": { "alwaysMatch": {
                 "browserName": "wry",
@@ -167,6 +181,66 @@ impl Session {
             .and_then(Value::as_str)
             .ok_or_else(|| format!("no element matches {css}"))?;
         Ok(self.get(&format!("element/{id}/text"))?.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// The WebDriver id of the first element matching a CSS selector.
+    pub fn element(&self, css: &str) -> Result<String, Error> {
+        let element = self.post("element", &json!({ "using": "css selector", "value": css }))?;
+        Ok(element
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("no element matches {css}"))?
+            .to_owned())
+    }
+
+    /// Clicks the first element matching a CSS selector.
+    pub fn click(&self, css: &str) -> Result<(), Error> {
+        let id = self.element(css)?;
+        self.post(&format!("element/{id}/click"), &json!({}))?;
+        Ok(())
+    }
+
+    /// Replaces the value of the first input matching a CSS selector, as typing would
+    /// (an `input` event follows).
+    pub fn fill(&self, css: &str, text: &str) -> Result<(), Error> {
+        let script = "const e = document.querySelector(arguments[0]); \
+                      e.value = arguments[1]; \
+                      e.dispatchEvent(new Event('input', { bubbles: true })); \
+                      return e.value;";
+        let set = self.post("execute/sync", &json!({ "script": script, "args": [css, text] }))?;
+        if set.as_str() != Some(text) {
+            return Err(format!("could not fill {css}: {set}").into());
+        }
+        Ok(())
+    }
+
+    /// The handles of the app's windows, as WebDriver sees them.
+    pub fn window_handles(&self) -> Result<Vec<String>, Error> {
+        Ok(self
+            .get("window/handles")?
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default())
+    }
+
+    /// Makes the window with `handle` the one commands go to.
+    pub fn switch_to_window(&self, handle: &str) -> Result<(), Error> {
+        self.post("window", &json!({ "handle": handle }))?;
+        Ok(())
+    }
+
+    /// Saves a PNG screenshot of the current window.
+    pub fn screenshot(&self, path: &Path) -> Result<(), Error> {
+        use base64::Engine as _;
+        let data = self.get("screenshot")?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(data.as_str().ok_or("no screenshot data")?)?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, png)?;
+        Ok(())
     }
 
     /// Polls `probe` until it returns `Some`, for up to `timeout`.

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Desktop app benchmark, under Xvfb with a throwaway D-Bus session and keyring: cold start
+# (launch → the proxy accepting connections, and → the main window mapped), and idle RSS of
+# the app with its WebKit child processes. Release build. Prints figures; asserts nothing.
+# (Xvfb has no tray host, so the tray costs what an unseen icon costs.)
+#
+# Usage: benches/app.sh [cold starts, default 5]
+#        PURSE_APP=path/to/purse-app benches/app.sh   (measure that binary; no build)
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
+
+RUNS="${1:-5}"
+
+if [ -z "${PURSE_BENCH_INNER:-}" ]; then
+  need_rust
+  apt_install "${APP_PACKAGES[@]}" xvfb xauth x11-utils dbus dbus-x11 gnome-keyring
+  build_ui
+  cd "$ROOT"
+  if [ -z "${PURSE_APP:-}" ]; then
+    say "building the app (release)"
+    cargo build --quiet --release -p purse-app
+  fi
+  say "measuring under Xvfb ($RUNS cold starts, then idle memory)"
+  exec env PURSE_BENCH_INNER=1 dbus-run-session -- \
+    xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" bash "$0" "$RUNS"
+fi
+
+# Inside the session: a throwaway keyring, data dir and profile.
+export XDG_DATA_HOME="$(mktemp -d)"
+printf 'purse-bench\n' | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+APP="${PURSE_APP:-$CARGO_TARGET_DIR/release/purse-app}"
+DATA="$(mktemp -d)"
+export PURSE_DATA_DIR="$DATA" PURSE_PROFILE="bench-$$" PURSE_LOG=warn
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+export PURSE_LISTEN="127.0.0.1:$PORT"
+trap 'rm -rf "$DATA" "$XDG_DATA_HOME"' EXIT
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+accepting() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
+mapped() { xwininfo -name Purse 2>/dev/null | grep -q 'Map State: IsViewable'; }
+
+# The app and every process under it, by pid (its WebKit web and network processes).
+tree_pids() {
+  local pid="$1" child
+  echo "$pid"
+  for child in $(ps -o pid= --ppid "$pid"); do tree_pids "$child"; done
+}
+
+stop_app() {
+  kill -TERM "$1" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null || true
+}
+
+# One launch: sets PROXY_MS and WINDOW_MS, leaves the app running as APP_PID.
+launch() {
+  local start t
+  PROXY_MS="" WINDOW_MS=""
+  start="$(now_ms)"
+  "$APP" >/dev/null 2>&1 &
+  APP_PID=$!
+  while [ -z "$PROXY_MS" ] || [ -z "$WINDOW_MS" ]; do
+    t="$(now_ms)"
+    if [ -z "$PROXY_MS" ] && accepting; then PROXY_MS=$((t - start)); fi
+    if [ -z "$WINDOW_MS" ] && mapped; then WINDOW_MS=$((t - start)); fi
+    if [ $((t - start)) -gt 30000 ]; then
+      PROXY_MS="${PROXY_MS:-timeout}" WINDOW_MS="${WINDOW_MS:-timeout}"
+    fi
+    sleep 0.01
+  done
+}
+
+# A first run makes the CA (a keychain write) and the database: not a cold start a user
+# sees twice, so it is left out.
+launch
+stop_app "$APP_PID"
+
+proxies=() windows=()
+for i in $(seq "$RUNS"); do
+  launch
+  stop_app "$APP_PID"
+  proxies+=("$PROXY_MS") windows+=("$WINDOW_MS")
+  printf 'cold start %d: proxy accepting %s ms, main window mapped %s ms\n' "$i" "$PROXY_MS" "$WINDOW_MS"
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+printf 'cold start median: proxy accepting %s ms, main window mapped %s ms (target 1500)\n' \
+  "$(median "${proxies[@]}")" "$(median "${windows[@]}")"
+
+launch
+sleep 8
+total=0 pss_total=0
+for pid in $(tree_pids "$APP_PID"); do
+  [ -r "/proc/$pid/status" ] || continue
+  name="$(ps -o comm= -p "$pid")"
+  rss="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")"
+  pss="$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)"
+  total=$((total + rss)); pss_total=$((pss_total + pss))
+  printf 'idle %-18s RSS %6d KiB  PSS %6d KiB\n' "$name" "$rss" "$pss"
+done
+printf 'idle total: RSS %d MiB, PSS %d MiB (target 150 MB)\n' $((total / 1024)) $((pss_total / 1024))
+stop_app "$APP_PID"

@@ -1,0 +1,260 @@
+//! The commands the windows call: each a one-line call into purse-api (or into an
+//! official plugin). Errors cross IPC as `{code, message}`. Which window may call which
+//! is in `capabilities/`.
+
+use std::{collections::BTreeMap, path::PathBuf};
+
+use purse_api::accounts::{Account, Secret};
+use purse_api::{
+    Failure, SettingsEdit, accounts, ca,
+    env::Shell,
+    history::{self, HistoryPage, HistoryQuery, SpendView, SummaryView},
+    probe::Probe,
+};
+use serde::Serialize;
+use tauri::{AppHandle, State};
+use tauri_plugin_autostart::ManagerExt as _;
+use tauri_plugin_opener::OpenerExt as _;
+
+use crate::{AppState, ProxyStatus};
+
+/// An error as the UI gets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct IpcError {
+    code: String,
+    message: String,
+}
+
+impl From<Failure> for IpcError {
+    fn from(failure: Failure) -> Self {
+        Self { code: failure.code().into(), message: failure.to_string() }
+    }
+}
+
+impl IpcError {
+    fn new(code: &str, message: impl std::fmt::Display) -> Self {
+        Self { code: code.into(), message: message.to_string() }
+    }
+}
+
+type Reply<T> = Result<T, IpcError>;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The handler of every command; the ACL of each window narrows it.
+pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        proxy_status,
+        spend,
+        history_page,
+        history_summary,
+        export_history_csv,
+        open_transaction,
+        accounts_list,
+        account_create,
+        account_import_key,
+        account_import_mnemonic,
+        account_export_keystore,
+        account_set_default,
+        balances,
+        ca_status,
+        ca_install,
+        env_text,
+        test_request,
+        settings_get,
+        settings_save,
+        autostart_get,
+        autostart_set,
+    ]
+}
+
+/// The proxy and where the wallet keeps things.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Status {
+    proxy: ProxyStatus,
+    data_dir: String,
+    profile: String,
+}
+
+#[tauri::command]
+fn proxy_status(state: State<'_, AppState>) -> Status {
+    Status {
+        proxy: state.status(),
+        data_dir: state.place.data_dir.display().to_string(),
+        profile: state.place.profile.clone(),
+    }
+}
+
+#[tauri::command]
+async fn spend(state: State<'_, AppState>) -> Reply<SpendView> {
+    Ok(history::spend(&state.place.store()?, state.utc_offset_secs, now_ms())?)
+}
+
+#[tauri::command]
+async fn history_page(state: State<'_, AppState>, query: HistoryQuery) -> Reply<HistoryPage> {
+    Ok(history::page(&state.place.store()?, &query)?)
+}
+
+#[tauri::command]
+async fn history_summary(state: State<'_, AppState>, query: HistoryQuery) -> Reply<SummaryView> {
+    Ok(history::summary(&state.place.store()?, &query)?)
+}
+
+#[tauri::command]
+async fn export_history_csv(state: State<'_, AppState>, query: HistoryQuery) -> Reply<String> {
+    Ok(history::export_csv(&state.place, &query, None, now_ms())?.display().to_string())
+}
+
+#[tauri::command]
+async fn open_transaction(app: AppHandle, network: String, tx_hash: String) -> Reply<()> {
+    let url = history::explorer_url(&network, &tx_hash)
+        .ok_or_else(|| IpcError::new("not-found", "no explorer is known for this network"))?;
+    app.opener().open_url(url, None::<&str>).map_err(|e| IpcError::new("opener", e))
+}
+
+#[tauri::command]
+async fn accounts_list(state: State<'_, AppState>) -> Reply<Vec<Account>> {
+    Ok(accounts::Accounts::open(&state.place)?.list()?)
+}
+
+/// A new account and its words, shown once.
+#[derive(Debug, Serialize)]
+pub(crate) struct Created {
+    address: String,
+    mnemonic: String,
+}
+
+#[tauri::command]
+async fn account_create(state: State<'_, AppState>, label: Option<String>) -> Reply<Created> {
+    let made = accounts::Accounts::open(&state.place)?.create(label.as_deref())?;
+    Ok(Created { address: made.address, mnemonic: made.mnemonic.expose().to_owned() })
+}
+
+#[tauri::command]
+async fn account_import_key(
+    state: State<'_, AppState>,
+    key: String,
+    label: Option<String>,
+) -> Reply<String> {
+    Ok(accounts::Accounts::open(&state.place)?
+        .import_key(&Secret::new(key.trim().to_owned()), label.as_deref())?)
+}
+
+#[tauri::command]
+async fn account_import_mnemonic(
+    state: State<'_, AppState>,
+    phrase: String,
+    index: u32,
+    label: Option<String>,
+) -> Reply<String> {
+    Ok(accounts::Accounts::open(&state.place)?.import_mnemonic(
+        &Secret::new(phrase.trim().to_owned()),
+        index,
+        label.as_deref(),
+    )?)
+}
+
+#[tauri::command]
+async fn account_export_keystore(
+    state: State<'_, AppState>,
+    address: String,
+    path: PathBuf,
+    password: String,
+    source_password: Option<String>,
+) -> Reply<()> {
+    Ok(accounts::Accounts::open(&state.place)?.export_keystore(
+        &address,
+        &path,
+        &Secret::new(password),
+        source_password.map(Secret::new).as_ref(),
+    )?)
+}
+
+#[tauri::command]
+async fn account_set_default(state: State<'_, AppState>, address: String) -> Reply<()> {
+    Ok(accounts::Accounts::open(&state.place)?.set_default(&address)?)
+}
+
+#[tauri::command]
+async fn balances(
+    state: State<'_, AppState>,
+    address: Option<String>,
+) -> Reply<Vec<accounts::Balance>> {
+    Ok(accounts::balances(&state.place, address.as_deref()).await?)
+}
+
+#[tauri::command]
+async fn ca_status(state: State<'_, AppState>) -> Reply<ca::CaStatus> {
+    Ok(ca::status(&state.place)?)
+}
+
+#[tauri::command]
+async fn ca_install(state: State<'_, AppState>) -> Reply<Vec<PathBuf>> {
+    Ok(ca::install_nss(&state.place, None)?)
+}
+
+#[tauri::command]
+async fn env_text(state: State<'_, AppState>, shell: Option<String>) -> Reply<String> {
+    let shell = match shell.as_deref() {
+        Some("fish") => Shell::Fish,
+        Some("zsh") => Shell::Zsh,
+        Some("powershell") => Shell::Powershell,
+        _ => Shell::Bash,
+    };
+    let listen =
+        state.address().map_or_else(|| state.place.config().map(|c| c.proxy.listen), Ok)?;
+    Ok(purse_api::env::env_text(&state.place, listen, shell)?)
+}
+
+#[tauri::command]
+async fn test_request(state: State<'_, AppState>, url: String) -> Reply<Probe> {
+    let proxy =
+        state.address().ok_or_else(|| IpcError::new("proxy", "the proxy is not running"))?;
+    Ok(purse_api::probe::through(&state.place, proxy, &url).await?)
+}
+
+/// The Settings view's fields and where they are kept.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SettingsView {
+    settings: SettingsEdit,
+    path: String,
+    /// The networks Purse knows, for the preference list: CAIP-2 id → name.
+    networks: BTreeMap<String, String>,
+}
+
+fn settings_view(state: &AppState, settings: SettingsEdit) -> SettingsView {
+    SettingsView {
+        settings,
+        path: state.place.path(purse_api::settings::CONFIG_FILE).display().to_string(),
+        networks: purse_api::settings::known_networks(),
+    }
+}
+
+#[tauri::command]
+async fn settings_get(state: State<'_, AppState>) -> Reply<SettingsView> {
+    Ok(settings_view(&state, SettingsEdit::of(&state.place.config()?)))
+}
+
+#[tauri::command]
+async fn settings_save(state: State<'_, AppState>, settings: SettingsEdit) -> Reply<SettingsView> {
+    Ok(settings_view(&state, SettingsEdit::of(&state.place.save_settings(&settings)?)))
+}
+
+#[tauri::command]
+async fn autostart_get(app: AppHandle) -> Reply<bool> {
+    app.autolaunch().is_enabled().map_err(|e| IpcError::new("autostart", e))
+}
+
+#[tauri::command]
+async fn autostart_set(app: AppHandle, enabled: bool) -> Reply<bool> {
+    let launcher = app.autolaunch();
+    if enabled { launcher.enable() } else { launcher.disable() }
+        .and_then(|()| launcher.is_enabled())
+        .map_err(|e| IpcError::new("autostart", e))
+}

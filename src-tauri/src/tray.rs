@@ -1,0 +1,82 @@
+//! The tray icon: the proxy's state, today's spend, and open / quit. (Pause and resume
+//! arrive with rules and approvals; the item is there, disabled.)
+
+use tauri::{
+    AppHandle, Manager as _,
+    menu::{Menu, MenuItem, PredefinedMenuItem},
+    tray::TrayIconBuilder,
+};
+
+use crate::{AppState, ProxyStatus};
+
+/// The menu items whose text changes.
+struct TrayItems {
+    state: MenuItem<tauri::Wry>,
+    spend: MenuItem<tauri::Wry>,
+}
+
+/// Whether the tray icon was made (on Linux a tray host may still be missing).
+pub(crate) fn has_tray(app: &AppHandle) -> bool {
+    app.try_state::<TrayItems>().is_some()
+}
+
+/// Makes the tray icon and its menu.
+pub(crate) fn create(app: &AppHandle) -> tauri::Result<()> {
+    let state = MenuItem::with_id(app, "state", "Purse: starting…", false, None::<&str>)?;
+    let spend = MenuItem::with_id(app, "spend", "Today: $0.00", false, None::<&str>)?;
+    let open = MenuItem::with_id(app, "open", "Open Purse", true, None::<&str>)?;
+    let pause = MenuItem::with_id(app, "pause", "Pause payments", false, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", "Quit Purse", true, None::<&str>)?;
+    let menu = Menu::with_items(
+        app,
+        &[
+            &state,
+            &spend,
+            &PredefinedMenuItem::separator(app)?,
+            &open,
+            &pause,
+            &PredefinedMenuItem::separator(app)?,
+            &quit,
+        ],
+    )?;
+    let mut tray = TrayIconBuilder::with_id("purse").tooltip("Purse").menu(&menu).on_menu_event(
+        |app, event| match event.id().as_ref() {
+            "open" => crate::show_main(app),
+            "quit" => app.exit(0),
+            _ => {}
+        },
+    );
+    if let Some(icon) = app.default_window_icon() {
+        tray = tray.icon(icon.clone());
+    }
+    tray.build(app)?;
+    app.manage(TrayItems { state, spend });
+    refresh(app);
+    Ok(())
+}
+
+/// Sets the state and today's spend in the menu.
+pub(crate) fn refresh(app: &AppHandle) {
+    let Some(items) = app.try_state::<TrayItems>() else { return };
+    let state = app.state::<AppState>();
+    let text = match state.status() {
+        ProxyStatus::Starting => "Purse: starting…".to_owned(),
+        ProxyStatus::Running { address } => format!("Purse: active on {address}"),
+        ProxyStatus::Failed { code, .. } => format!("Purse: stopped ({code})"),
+    };
+    let _ = items.state.set_text(text);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let spend = state
+        .place
+        .store()
+        .and_then(|store| purse_api::history::spend(&store, state.utc_offset_secs, now));
+    if let Ok(spend) = spend {
+        let mut text = format!("Today: ${}", spend.day.mainnet_usd);
+        if spend.day.testnet_usd != "0.00" {
+            text.push_str(&format!(" · testnet ${}", spend.day.testnet_usd));
+        }
+        let _ = items.spend.set_text(text);
+    }
+}

@@ -1,0 +1,252 @@
+// Every command and event of the Tauri shell, typed: the only module that talks to Rust.
+// Errors arrive as `{ code, message }` (see src-tauri/src/commands.rs).
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+
+export interface IpcError {
+  code: string;
+  message: string;
+}
+
+/** An error from a command, whatever shape it came in. */
+export function asIpcError(error: unknown): IpcError {
+  if (error && typeof error === "object" && "code" in error && "message" in error) {
+    return { code: String(error.code), message: String(error.message) };
+  }
+  return { code: "unknown", message: String(error) };
+}
+
+export type ProxyStatus =
+  | { state: "starting" }
+  | { state: "running"; address: string }
+  | { state: "failed"; code: string; message: string };
+
+export interface Status {
+  proxy: ProxyStatus;
+  dataDir: string;
+  profile: string;
+}
+
+export type PaymentStatus =
+  | "requested"
+  | "refused"
+  | "signed"
+  | "sent"
+  | "settled"
+  | "confirmed"
+  | "failed"
+  | "unsure";
+
+/** A stored payment attempt (purse.db), as the store names its columns. */
+export interface Payment {
+  id: number;
+  created_at: number;
+  updated_at: number;
+  status: PaymentStatus;
+  decided_by: string | null;
+  client: string | null;
+  method: string;
+  url: string;
+  host: string;
+  x402_version: number | null;
+  scheme: string | null;
+  network: string | null;
+  asset: string | null;
+  amount: string | null;
+  pay_to: string | null;
+  payer: string | null;
+  nonce: string | null;
+  valid_before: number | null;
+  payload_hash: string | null;
+  tx_hash: string | null;
+  server_status: number | null;
+  reason_code: string | null;
+  reason: string | null;
+}
+
+export interface Amount {
+  atomic: string;
+  decimals: number | null;
+  symbol: string | null;
+  text: string;
+  usd: boolean;
+}
+
+export interface PaymentRow {
+  payment: Payment;
+  amount: Amount | null;
+  networkName: string | null;
+  testnet: boolean;
+  explorerUrl: string | null;
+}
+
+export interface HistoryQuery {
+  since?: string;
+  until?: string;
+  site?: string;
+  status?: string;
+  network?: string;
+  search?: string;
+  offset: number;
+  limit: number;
+}
+
+export interface HistoryPage {
+  rows: PaymentRow[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+export interface SummaryLine {
+  key: string;
+  attempts: number;
+  paid: number;
+  network: string | null;
+  total: Amount;
+}
+
+export interface SummaryView {
+  perDay: SummaryLine[];
+  perHost: SummaryLine[];
+  perNetwork: SummaryLine[];
+}
+
+export interface Spend {
+  mainnetUsd: string;
+  testnetUsd: string;
+  paid: number;
+  attempts: number;
+}
+
+export interface SpendView {
+  today: string;
+  day: Spend;
+  month: Spend;
+}
+
+export interface Account {
+  address: string;
+  label: string | null;
+  is_default: boolean;
+  storage: { kind: "keychain" } | { kind: "keystore"; path: string };
+  created_at: number;
+}
+
+export interface Balance {
+  network: string;
+  chainId: number;
+  testnet: boolean;
+  symbol: string;
+  balance: string | null;
+  error: string | null;
+}
+
+export interface CaStatus {
+  name: string;
+  certPath: string;
+  certPem: string;
+  trustedIn: string[];
+  notTrustedIn: string[];
+  certutil: boolean;
+  instructions: string;
+}
+
+export interface Probe {
+  url: string;
+  status: number;
+  purseReason: string | null;
+  elapsedMs: number;
+  intercepted: boolean;
+}
+
+export interface Settings {
+  listen: string;
+  passthrough: string[];
+  networkPreference: string[];
+  rpc: Record<string, string>;
+}
+
+export interface SettingsView {
+  settings: Settings;
+  path: string;
+  networks: Record<string, string>;
+}
+
+export type Shell = "bash" | "zsh" | "fish" | "powershell";
+
+/** A payment waiting for the user's answer (the popup's input; filled by rules and approvals). */
+export interface ApprovalRequest {
+  id: number;
+  site: string;
+  url: string;
+  method: string;
+  amount: string /* atomic */;
+  usd: string | null;
+  asset: string;
+  symbol: string | null;
+  network: string;
+  networkName: string;
+  payTo: string;
+  payToStatus: "known" | "new" | "changed";
+  account: string;
+  expiresAtMs: number;
+  budgets: { label: string; left: string }[];
+}
+
+/** The user's answer to an approval request. */
+export type Answer =
+  | { kind: "once" }
+  | { kind: "always"; maxPerPayment: string; dailyBudget: string }
+  | { kind: "deny" }
+  | { kind: "block" };
+
+// The main window's commands.
+export const proxyStatus = () => invoke<Status>("proxy_status");
+export const spend = () => invoke<SpendView>("spend");
+export const historyPage = (query: HistoryQuery) => invoke<HistoryPage>("history_page", { query });
+export const historySummary = (query: HistoryQuery) =>
+  invoke<SummaryView>("history_summary", { query });
+export const exportHistoryCsv = (query: HistoryQuery) =>
+  invoke<string>("export_history_csv", { query });
+export const openTransaction = (network: string, txHash: string) =>
+  invoke<void>("open_transaction", { network, txHash });
+export const accountsList = () => invoke<Account[]>("accounts_list");
+export const accountCreate = (label: string | null) =>
+  invoke<{ address: string; mnemonic: string }>("account_create", { label });
+export const accountImportKey = (key: string, label: string | null) =>
+  invoke<string>("account_import_key", { key, label });
+export const accountImportMnemonic = (phrase: string, index: number, label: string | null) =>
+  invoke<string>("account_import_mnemonic", { phrase, index, label });
+export const accountExportKeystore = (
+  address: string,
+  path: string,
+  password: string,
+  sourcePassword: string | null,
+) => invoke<void>("account_export_keystore", { address, path, password, sourcePassword });
+export const accountSetDefault = (address: string) =>
+  invoke<void>("account_set_default", { address });
+export const balances = (address: string | null) => invoke<Balance[]>("balances", { address });
+export const caStatus = () => invoke<CaStatus>("ca_status");
+export const caInstall = () => invoke<string[]>("ca_install");
+export const envText = (shell: Shell) => invoke<string>("env_text", { shell });
+export const testRequest = (url: string) => invoke<Probe>("test_request", { url });
+export const settingsGet = () => invoke<SettingsView>("settings_get");
+export const settingsSave = (settings: Settings) =>
+  invoke<SettingsView>("settings_save", { settings });
+export const autostartGet = () => invoke<boolean>("autostart_get");
+export const autostartSet = (enabled: boolean) => invoke<boolean>("autostart_set", { enabled });
+
+// The popup's commands (their Rust side arrives with rules and approvals).
+export const pendingPayments = () => invoke<ApprovalRequest[]>("pending_payments");
+export const answerPayment = (id: number, answer: Answer) =>
+  invoke<void>("answer_payment", { id, answer });
+
+// Events.
+export const onPaymentsChanged = (handler: (rows: PaymentRow[]) => void): Promise<UnlistenFn> =>
+  listen<PaymentRow[]>("payments-changed", (event) => handler(event.payload));
+export const onProxyStatus = (handler: (status: ProxyStatus) => void): Promise<UnlistenFn> =>
+  listen<ProxyStatus>("proxy-status", (event) => handler(event.payload));
+export const onPendingChanged = (handler: () => void): Promise<UnlistenFn> =>
+  listen("pending-changed", () => handler());

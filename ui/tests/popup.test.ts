@@ -1,0 +1,132 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { flushSync, mount, unmount } from "svelte";
+import type { Answer, ApprovalRequest } from "../src/ipc";
+
+const pending: ApprovalRequest[] = [];
+const answered: [number, Answer][] = [];
+vi.mock("../src/ipc", async (original) => ({
+  ...(await original<typeof import("../src/ipc")>()),
+  pendingPayments: vi.fn(async () => [...pending]),
+  answerPayment: vi.fn(async (id: number, answer: Answer) => {
+    answered.push([id, answer]);
+    pending.splice(pending.findIndex((p) => p.id === id), 1);
+  }),
+  onPendingChanged: vi.fn(async () => () => {}),
+}));
+
+const { default: Approval } = await import("../src/popup/Approval.svelte");
+const { default: Popup } = await import("../src/popup/Popup.svelte");
+
+const request = (id: number, change: Partial<ApprovalRequest> = {}): ApprovalRequest => ({
+  id,
+  site: "api.example.com",
+  url: "https://api.example.com/weather",
+  method: "GET",
+  amount: "1000",
+  usd: "0.001",
+  asset: "0x036CbD53842c5426634e7929541eC2318f3dCF7e",
+  symbol: "USDC",
+  network: "eip155:84532",
+  networkName: "Base Sepolia",
+  payTo: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
+  payToStatus: "known",
+  account: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+  expiresAtMs: Date.now() + 60_000,
+  budgets: [{ label: "Today", left: "0.99" }],
+  ...change,
+});
+
+const q = (sel: string) => document.body.querySelector<HTMLElement>(`[data-testid="${sel}"]`);
+const button = (sel: string) => q(sel) as HTMLButtonElement;
+
+describe("the approval view", () => {
+  let component: ReturnType<typeof mount> | null = null;
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(1_767_225_600_000);
+    document.body.innerHTML = "";
+  });
+  afterEach(() => {
+    if (component) unmount(component);
+    component = null;
+    vi.useRealTimers();
+  });
+
+  it("shows the price both ways, flags a new payee, and arms approve after 800 ms", () => {
+    const answers: Answer[] = [];
+    component = mount(Approval, {
+      target: document.body,
+      props: { request: request(1, { payToStatus: "new" }), onanswer: (a: Answer) => answers.push(a) },
+    });
+    flushSync();
+    expect(q("usd")?.textContent).toBe("$0.001");
+    expect(q("atomic")?.textContent).toContain("1000 atomic USDC");
+    expect(q("payto-flag")?.textContent).toContain("new payee");
+    expect(q("countdown")?.textContent).toBe("1:00");
+    expect(button("approve").disabled).toBe(true);
+    expect(button("always").disabled).toBe(true);
+    expect(button("deny").disabled).toBe(false);
+
+    vi.advanceTimersByTime(700);
+    flushSync();
+    expect(button("approve").disabled).toBe(true);
+    vi.advanceTimersByTime(200);
+    flushSync();
+    expect(button("approve").disabled).toBe(false);
+    expect(q("countdown")?.textContent).toBe("1:00");
+    vi.advanceTimersByTime(10_000);
+    flushSync();
+    expect(q("countdown")?.textContent).toBe("0:50");
+
+    button("approve").click();
+    expect(answers).toEqual([{ kind: "once" }]);
+  });
+
+  it("offers 'always for this site' with limits filled in, and deny and block at once", () => {
+    const answers: Answer[] = [];
+    component = mount(Approval, {
+      target: document.body,
+      props: { request: request(2, { usd: "0.25" }), onanswer: (a: Answer) => answers.push(a) },
+    });
+    flushSync();
+    button("deny").click();
+    button("block").click();
+    vi.advanceTimersByTime(900);
+    flushSync();
+    button("always").click();
+    flushSync();
+    expect((q("max") as HTMLInputElement).value).toBe("0.25");
+    expect((q("daily") as HTMLInputElement).value).toBe("5.00");
+    button("always-confirm").click();
+    expect(answers).toEqual([
+      { kind: "deny" },
+      { kind: "block" },
+      { kind: "always", maxPerPayment: "0.25", dailyBudget: "5.00" },
+    ]);
+  });
+
+  it("disarms approve when the request expires", () => {
+    component = mount(Approval, {
+      target: document.body,
+      props: { request: request(3, { expiresAtMs: Date.now() + 2_000 }), onanswer: () => {} },
+    });
+    flushSync();
+    vi.advanceTimersByTime(1_000);
+    flushSync();
+    expect(button("approve").disabled).toBe(false);
+    vi.advanceTimersByTime(1_500);
+    flushSync();
+    expect(button("approve").disabled).toBe(true);
+    expect(q("countdown")?.textContent).toBe("0:00");
+  });
+
+  it("queues several requests and answers the one shown", async () => {
+    pending.splice(0, pending.length, request(10), request(11, { site: "b.example" }), request(12));
+    component = mount(Popup, { target: document.body });
+    await vi.waitFor(() => expect(q("queue")?.textContent).toContain("1 of 3 waiting"));
+    button("deny").click();
+    await vi.waitFor(() => expect(q("queue")?.textContent).toContain("1 of 2 waiting"));
+    expect(answered).toEqual([[10, { kind: "deny" }]]);
+    expect(document.body.querySelector(".site")?.textContent).toBe("b.example");
+  });
+});
