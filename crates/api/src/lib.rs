@@ -51,6 +51,26 @@ pub enum Error {
     Policy(#[from] PolicyError),
 }
 
+/// Checkpoints `purse.db`'s WAL on a connection of its own, every second, until the
+/// wallet is gone (then once more).
+fn checkpoints(path: PathBuf, alive: std::sync::Weak<()>) {
+    let spawned = std::thread::Builder::new().name("purse-checkpoint".into()).spawn(move || {
+        let Ok(store) = Store::open(&path) else { return };
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+            if let Err(error) = store.checkpoint() {
+                tracing::debug!(%error, "checkpoint deferred");
+            }
+            if alive.strong_count() == 0 {
+                return;
+            }
+        }
+    });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "no checkpoint thread: the history's WAL grows until the next start");
+    }
+}
+
 /// What a wallet is opened with.
 #[derive(Debug)]
 pub struct Options {
@@ -72,6 +92,8 @@ pub struct Options {
 /// An open wallet: the payment flow on its real parts.
 #[derive(Debug, Clone)]
 pub struct Wallet {
+    /// While any clone lives, the checkpoint thread runs.
+    _alive: Arc<()>,
     store: adapters::SharedStore,
     payer: Arc<Payer>,
     approvals: Arc<Approvals>,
@@ -84,7 +106,13 @@ impl Wallet {
         let settings = options.policy.settings()?;
         let default_caps = options.policy.default_caps()?;
         let path = options.data_dir.join("purse.db");
-        let store = Store::open(&path).map_err(|source| Error::Store { path, source })?;
+        let store =
+            Store::open(&path).map_err(|source| Error::Store { path: path.clone(), source })?;
+        // The paying connection never checkpoints (an fsync): a thread does, every second.
+        let alive = Arc::new(());
+        if store.defer_checkpoints().is_ok() {
+            checkpoints(path, Arc::downgrade(&alive));
+        }
         let store = Arc::new(Mutex::new(store));
         let ports = Ports {
             clock: Arc::new(adapters::SystemClock { utc_offset_secs: options.utc_offset_secs }),
@@ -101,7 +129,7 @@ impl Wallet {
         let payer = Arc::new(Payer::new(settings, ports));
         let timeout = std::time::Duration::from_secs(options.policy.prompt_timeout_secs);
         let approvals = Arc::new(Approvals::new(payer.clone(), timeout));
-        Ok(Self { store, payer, approvals, confirmer })
+        Ok(Self { store, payer, approvals, confirmer, _alive: alive })
     }
 
     /// The payment flow.

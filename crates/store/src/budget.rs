@@ -78,10 +78,9 @@ impl Store {
     ) -> Result<std::result::Result<Reservation, E>> {
         let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
         for (key, limit) in budgets {
+            let Some(limit) = *limit else { continue };
             let used = used_in(&tx, key, spending.testnet)?;
-            if let Some(limit) = *limit
-                && used.saturating_add(spending.usd_micros) > limit
-            {
+            if used.saturating_add(spending.usd_micros) > limit {
                 return Ok(Ok(Reservation::Over { key: key.clone(), used, limit }));
             }
         }

@@ -77,6 +77,19 @@ impl Store {
         &self.conn
     }
 
+    /// Leaves checkpoints (copying the WAL back into the database file, with an fsync) to
+    /// [`Store::checkpoint`] on another connection, off this one's write path.
+    pub fn defer_checkpoints(&self) -> Result<()> {
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
+    }
+
+    /// Copies what the WAL holds into the database file, without waiting for anyone.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Whether another connection changed the database since this one last looked
     /// (`PRAGMA data_version`): how a running proxy notices CLI edits cheaply.
     pub fn data_version(&self) -> Result<i64> {
