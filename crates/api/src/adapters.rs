@@ -278,14 +278,13 @@ impl Ledger for StoreLedger {
             reason: outcome.reason.clone(),
             ..Update::default()
         };
-        let store = lock(&self.store);
-        // An answer came back, so the paid request went out.
-        if outcome.server_status.is_some() {
-            store
-                .advance(id, Status::Sent, at_ms, &Update::default())
-                .map_err(|e| e.to_string())?;
-        }
-        store.advance(id, status(outcome.fate), at_ms, &update).map_err(|e| e.to_string())
+        // An answer came back, so the paid request went out: `sent`, then what it says.
+        let path: &[Status] = if outcome.server_status.is_some() {
+            &[Status::Sent, status(outcome.fate)]
+        } else {
+            &[status(outcome.fate)]
+        };
+        lock(&self.store).advance_through(id, path, at_ms, &update).map_err(|e| e.to_string())
     }
 
     fn add_rule(&self, rule: &Rule) -> Result<i64, String> {

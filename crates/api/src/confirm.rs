@@ -89,18 +89,9 @@ impl Confirmer {
         reason: Option<String>,
     ) -> Result<Status, String> {
         let (at, _) = now();
-        let store = lock(&self.store);
-        let mut last = Status::Requested;
-        for (i, status) in path.iter().enumerate() {
-            let update = if i + 1 == path.len() {
-                Update { reason: reason.clone(), ..Update::default() }
-            } else {
-                Update::default()
-            };
-            store.advance(id, *status, at, &update).map_err(|e| e.to_string())?;
-            last = *status;
-        }
-        Ok(last)
+        let update = Update { reason, ..Update::default() };
+        lock(&self.store).advance_through(id, path, at, &update).map_err(|e| e.to_string())?;
+        Ok(path.last().copied().unwrap_or(Status::Requested))
     }
 
     /// Looks at payment `id` on chain once and records what is certain.

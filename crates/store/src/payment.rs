@@ -316,11 +316,28 @@ impl Store {
     /// Moves payment `id` to `status` at `at` (Unix ms), filling in what `update` knows;
     /// fields `update` leaves empty keep their values. Refuses moves the lifecycle forbids.
     pub fn advance(&self, id: PaymentId, status: Status, at: i64, update: &Update) -> Result<()> {
+        self.advance_through(id, &[status], at, update)
+    }
+
+    /// Moves payment `id` through `path` (`sent` then `settled`, …) in one transaction;
+    /// `update` is applied with the last step. Nothing changes if any step is forbidden.
+    pub fn advance_through(
+        &self,
+        id: PaymentId,
+        path: &[Status],
+        at: i64,
+        update: &Update,
+    ) -> Result<()> {
         let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
-        let current = self.payment(id)?.ok_or(Error::NotFound(id))?.status;
-        if !current.can_become(status) {
-            return Err(Error::Transition { from: current, to: status });
+        let mut current = self.payment(id)?.ok_or(Error::NotFound(id))?.status;
+        let first = current;
+        for status in path {
+            if !current.can_become(*status) {
+                return Err(Error::Transition { from: current, to: *status });
+            }
+            current = *status;
         }
+        let Some(&status) = path.last() else { return Ok(()) };
         tx.prepare_cached(
             "UPDATE payments SET status = ?2, updated_at = ?3,
                  decided_by = COALESCE(?4, decided_by), payer = COALESCE(?5, payer),
@@ -331,21 +348,21 @@ impl Store {
              WHERE id = ?1",
         )?
         .execute(params![
-                id,
-                status.as_str(),
-                at,
-                update.decided_by,
-                update.payer,
-                update.nonce,
-                update.valid_before,
-                update.payload_hash,
-                update.tx_hash,
-                update.server_status,
-                update.reason_code,
-                update.reason
-            ])?;
+            id,
+            status.as_str(),
+            at,
+            update.decided_by,
+            update.payer,
+            update.nonce,
+            update.valid_before,
+            update.payload_hash,
+            update.tx_hash,
+            update.server_status,
+            update.reason_code,
+            update.reason
+        ])?;
         // Money that was not paid goes back to the budgets it was reserved in.
-        if current.counts() && !status.counts() {
+        if first.counts() && !status.counts() {
             crate::budget::give_back(&tx, id)?;
         }
         tx.commit()?;
