@@ -24,7 +24,15 @@ fn main() {
         "settings_save",
         "autostart_get",
         "autostart_set",
-        // The approval popup (the commands arrive with rules and approvals).
+        "rules_list",
+        "rule_add",
+        "rule_update",
+        "rule_remove",
+        "caps_get",
+        "caps_set",
+        "paused_get",
+        "paused_set",
+        // The approval popup.
         "pending_payments",
         "answer_payment",
     ]);

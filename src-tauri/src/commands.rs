@@ -10,6 +10,8 @@ use purse_api::{
     env::Shell,
     history::{self, HistoryPage, HistoryQuery, SpendView, SummaryView},
     probe::Probe,
+    prompts::{self, Choice, PromptView},
+    rules::{self, CapsEdit, RuleEdit, RuleView},
 };
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -32,6 +34,11 @@ impl From<Failure> for IpcError {
 }
 
 impl IpcError {
+    /// The wallet is not open (the proxy did not start, or is still starting).
+    fn no_wallet() -> Self {
+        Self::new("proxy", "the wallet is not running (see the proxy's status)")
+    }
+
     fn new(code: &str, message: impl std::fmt::Display) -> Self {
         Self { code: code.into(), message: message.to_string() }
     }
@@ -69,6 +76,16 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         settings_save,
         autostart_get,
         autostart_set,
+        rules_list,
+        rule_add,
+        rule_update,
+        rule_remove,
+        caps_get,
+        caps_set,
+        paused_get,
+        paused_set,
+        pending_payments,
+        answer_payment,
     ]
 }
 
@@ -257,4 +274,54 @@ async fn autostart_set(app: AppHandle, enabled: bool) -> Reply<bool> {
     if enabled { launcher.enable() } else { launcher.disable() }
         .and_then(|()| launcher.is_enabled())
         .map_err(|e| IpcError::new("autostart", e))
+}
+
+#[tauri::command]
+async fn pending_payments(state: State<'_, AppState>) -> Reply<Vec<PromptView>> {
+    Ok(state.wallet().map(|wallet| prompts::pending(&wallet)).unwrap_or_default())
+}
+
+#[tauri::command]
+async fn answer_payment(state: State<'_, AppState>, id: u64, answer: Choice) -> Reply<()> {
+    Ok(prompts::answer(&state.wallet().ok_or_else(IpcError::no_wallet)?, id, &answer)?)
+}
+
+#[tauri::command]
+async fn rules_list(state: State<'_, AppState>) -> Reply<Vec<RuleView>> {
+    Ok(rules::list(&state.place, state.utc_offset_secs, now_ms())?)
+}
+
+#[tauri::command]
+async fn rule_add(state: State<'_, AppState>, rule: RuleEdit) -> Reply<i64> {
+    Ok(rules::add(&state.place, &rule)?)
+}
+
+#[tauri::command]
+async fn rule_update(state: State<'_, AppState>, id: i64, rule: RuleEdit) -> Reply<()> {
+    Ok(rules::update(&state.place, id, &rule)?)
+}
+
+#[tauri::command]
+async fn rule_remove(state: State<'_, AppState>, id: i64) -> Reply<()> {
+    Ok(rules::remove(&state.place, id)?)
+}
+
+#[tauri::command]
+async fn caps_get(state: State<'_, AppState>) -> Reply<CapsEdit> {
+    Ok(rules::caps(&state.place)?)
+}
+
+#[tauri::command]
+async fn caps_set(state: State<'_, AppState>, caps: CapsEdit) -> Reply<CapsEdit> {
+    Ok(rules::set_caps(&state.place, &caps)?)
+}
+
+#[tauri::command]
+async fn paused_get(state: State<'_, AppState>) -> Reply<bool> {
+    Ok(rules::paused(&state.place)?)
+}
+
+#[tauri::command]
+async fn paused_set(app: AppHandle, state: State<'_, AppState>, paused: bool) -> Reply<bool> {
+    Ok(crate::tray::set_paused(&app, &state.place, paused)?)
 }

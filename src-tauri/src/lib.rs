@@ -5,12 +5,13 @@
 //! capabilities (`capabilities/`).
 
 mod commands;
+mod popup;
 mod tray;
 mod watch;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Mutex};
 
-use purse_api::{DataDir, Service, ServiceOptions};
+use purse_api::{DataDir, Service, ServiceOptions, Wallet};
 use serde::Serialize;
 use tauri::{Emitter as _, Manager as _, RunEvent, WindowEvent};
 
@@ -83,6 +84,11 @@ impl AppState {
         self.status.lock().map_or(ProxyStatus::Starting, |s| s.clone())
     }
 
+    /// The wallet, once the service runs (and pays).
+    pub(crate) fn wallet(&self) -> Option<Wallet> {
+        self.service.lock().ok()?.as_ref()?.wallet().cloned()
+    }
+
     /// The proxy's address while it runs.
     pub(crate) fn address(&self) -> Option<SocketAddr> {
         match self.status() {
@@ -107,21 +113,6 @@ fn show_main(app: &tauri::AppHandle) {
     }
 }
 
-/// `PURSE_POPUP_DELAY_MS=N` shows the (hidden) popup N ms after start: how the end-to-end
-/// tests reach it until payments that ask arrive with rules and approvals.
-fn show_popup_for_tests(app: tauri::AppHandle) {
-    let Some(delay) = std::env::var("PURSE_POPUP_DELAY_MS").ok().and_then(|t| t.parse().ok())
-    else {
-        return;
-    };
-    let _ = std::thread::Builder::new().name("purse-popup".into()).spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(delay));
-        if let Some(popup) = app.get_webview_window("popup") {
-            let _ = popup.show();
-        }
-    });
-}
-
 /// Starts the proxy and the wallet on a thread, then reports to the windows and the tray.
 fn start_service(app: tauri::AppHandle, startup: &Startup, place: DataDir) {
     let mut options = ServiceOptions::new(place, startup.utc_offset_secs);
@@ -129,6 +120,10 @@ fn start_service(app: tauri::AppHandle, startup: &Startup, place: DataDir) {
     let spawned = std::thread::Builder::new().name("purse-start".into()).spawn(move || {
         let (status, service) = match Service::start(options) {
             Ok(service) => {
+                // The app is a prompt: payments no rule allows wait for the popup.
+                if let Some(wallet) = service.wallet() {
+                    popup::attach(&app, wallet.approvals().clone());
+                }
                 let address = service.address().to_string();
                 // For scripts and tests that start the app: where the proxy listens.
                 println!("Purse proxy listening on http://{address}");
@@ -188,7 +183,6 @@ pub fn run(startup: Startup) -> Result<(), Box<dyn std::error::Error>> {
                 tracing::warn!("no tray icon: {error}");
             }
             watch::spawn(handle.clone(), place);
-            show_popup_for_tests(handle);
             Ok(())
         })
         .on_window_event(|window, event| {

@@ -1,8 +1,9 @@
-//! The tray icon: the proxy's state, today's spend, and open / quit. (Pause and resume
-//! arrive with rules and approvals; the item is there, disabled.)
+//! The tray icon: the proxy's state (active or paused), today's spend, and open, pause /
+//! resume, quit. Pausing writes `purse.db`, so `purse pause` and the app agree.
 
+use purse_api::{DataDir, Failure};
 use tauri::{
-    AppHandle, Manager as _,
+    AppHandle, Emitter as _, Manager as _,
     menu::{Menu, MenuItem, PredefinedMenuItem},
     tray::TrayIconBuilder,
 };
@@ -13,6 +14,15 @@ use crate::{AppState, ProxyStatus};
 struct TrayItems {
     state: MenuItem<tauri::Wry>,
     spend: MenuItem<tauri::Wry>,
+    pause: MenuItem<tauri::Wry>,
+}
+
+/// Pauses or resumes paying, then tells the tray and the windows (`paused-changed`).
+pub(crate) fn set_paused(app: &AppHandle, place: &DataDir, paused: bool) -> Result<bool, Failure> {
+    let paused = purse_api::rules::set_paused(place, paused)?;
+    refresh(app);
+    let _ = app.emit("paused-changed", paused);
+    Ok(paused)
 }
 
 /// Whether the tray icon was made (on Linux a tray host may still be missing).
@@ -25,7 +35,7 @@ pub(crate) fn create(app: &AppHandle) -> tauri::Result<()> {
     let state = MenuItem::with_id(app, "state", "Purse: starting…", false, None::<&str>)?;
     let spend = MenuItem::with_id(app, "spend", "Today: $0.00", false, None::<&str>)?;
     let open = MenuItem::with_id(app, "open", "Open Purse", true, None::<&str>)?;
-    let pause = MenuItem::with_id(app, "pause", "Pause payments", false, None::<&str>)?;
+    let pause = MenuItem::with_id(app, "pause", "Pause payments", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit Purse", true, None::<&str>)?;
     let menu = Menu::with_items(
         app,
@@ -42,6 +52,13 @@ pub(crate) fn create(app: &AppHandle) -> tauri::Result<()> {
     let mut tray = TrayIconBuilder::with_id("purse").tooltip("Purse").menu(&menu).on_menu_event(
         |app, event| match event.id().as_ref() {
             "open" => crate::show_main(app),
+            "pause" => {
+                let place = app.state::<AppState>().place.clone();
+                let paused = purse_api::rules::paused(&place).unwrap_or(false);
+                if let Err(error) = set_paused(app, &place, !paused) {
+                    tracing::warn!("cannot pause or resume: {error}");
+                }
+            }
             "quit" => app.exit(0),
             _ => {}
         },
@@ -50,7 +67,7 @@ pub(crate) fn create(app: &AppHandle) -> tauri::Result<()> {
         tray = tray.icon(icon.clone());
     }
     tray.build(app)?;
-    app.manage(TrayItems { state, spend });
+    app.manage(TrayItems { state, spend, pause });
     refresh(app);
     Ok(())
 }
@@ -59,8 +76,11 @@ pub(crate) fn create(app: &AppHandle) -> tauri::Result<()> {
 pub(crate) fn refresh(app: &AppHandle) {
     let Some(items) = app.try_state::<TrayItems>() else { return };
     let state = app.state::<AppState>();
+    let paused = purse_api::rules::paused(&state.place).unwrap_or(false);
+    let _ = items.pause.set_text(if paused { "Resume payments" } else { "Pause payments" });
     let text = match state.status() {
         ProxyStatus::Starting => "Purse: starting…".to_owned(),
+        ProxyStatus::Running { address } if paused => format!("Purse: paused on {address}"),
         ProxyStatus::Running { address } => format!("Purse: active on {address}"),
         ProxyStatus::Failed { code, .. } => format!("Purse: stopped ({code})"),
     };

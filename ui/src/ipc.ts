@@ -166,6 +166,42 @@ export interface Settings {
   passthrough: string[];
   networkPreference: string[];
   rpc: Record<string, string>;
+  promptTimeoutSecs: number;
+}
+
+/** A rule as the Rules view edits it: dollars as text, empty for no limit. */
+export interface RuleEdit {
+  site: string;
+  pathPrefix: string | null;
+  network: string | null;
+  asset: string | null;
+  payTo: string | null;
+  action: "allow" | "ask" | "deny";
+  maxPerPayment: string | null;
+  daily: string | null;
+  weekly: string | null;
+  monthly: string | null;
+  total: string | null;
+}
+
+/** What one of a rule's limited budgets has used (dollars; testnets apart). */
+export interface BudgetUse {
+  window: string;
+  limit: string;
+  mainnet: string;
+  testnet: string;
+}
+
+export interface RuleView {
+  id: number;
+  rule: RuleEdit;
+  budgets: BudgetUse[];
+}
+
+/** The global caps, dollars (`null`: no cap). */
+export interface Caps {
+  daily: string | null;
+  monthly: string | null;
 }
 
 export interface SettingsView {
@@ -176,7 +212,8 @@ export interface SettingsView {
 
 export type Shell = "bash" | "zsh" | "fish" | "powershell";
 
-/** A payment waiting for the user's answer (the popup's input; filled by rules and approvals). */
+/** A payment waiting for the user's answer (the popup's input; purse-api's `PromptView`).
+ * Dollars are decimal text without `$`. */
 export interface ApprovalRequest {
   id: number;
   site: string;
@@ -188,11 +225,19 @@ export interface ApprovalRequest {
   symbol: string | null;
   network: string;
   networkName: string;
+  testnet: boolean;
   payTo: string;
   payToStatus: "known" | "new" | "changed";
   account: string;
   expiresAtMs: number;
+  /** How many requests wait on this one answer. */
+  waiting: number;
+  /** Why Purse asks. */
+  reason: string;
   budgets: { label: string; left: string }[];
+  /** What "always for this site" offers, from `[policy]` (raised to the price). */
+  suggestedMax: string;
+  suggestedDaily: string;
 }
 
 /** The user's answer to an approval request. */
@@ -238,7 +283,16 @@ export const settingsSave = (settings: Settings) =>
 export const autostartGet = () => invoke<boolean>("autostart_get");
 export const autostartSet = (enabled: boolean) => invoke<boolean>("autostart_set", { enabled });
 
-// The popup's commands (their Rust side arrives with rules and approvals).
+export const rulesList = () => invoke<RuleView[]>("rules_list");
+export const ruleAdd = (rule: RuleEdit) => invoke<number>("rule_add", { rule });
+export const ruleUpdate = (id: number, rule: RuleEdit) => invoke<void>("rule_update", { id, rule });
+export const ruleRemove = (id: number) => invoke<void>("rule_remove", { id });
+export const capsGet = () => invoke<Caps>("caps_get");
+export const capsSet = (caps: Caps) => invoke<Caps>("caps_set", { caps });
+export const pausedGet = () => invoke<boolean>("paused_get");
+export const pausedSet = (paused: boolean) => invoke<boolean>("paused_set", { paused });
+
+// The popup's commands.
 export const pendingPayments = () => invoke<ApprovalRequest[]>("pending_payments");
 export const answerPayment = (id: number, answer: Answer) =>
   invoke<void>("answer_payment", { id, answer });
@@ -250,3 +304,5 @@ export const onProxyStatus = (handler: (status: ProxyStatus) => void): Promise<U
   listen<ProxyStatus>("proxy-status", (event) => handler(event.payload));
 export const onPendingChanged = (handler: () => void): Promise<UnlistenFn> =>
   listen("pending-changed", () => handler());
+export const onPausedChanged = (handler: (paused: boolean) => void): Promise<UnlistenFn> =>
+  listen<boolean>("paused-changed", (event) => handler(event.payload));

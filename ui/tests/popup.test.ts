@@ -28,11 +28,16 @@ const request = (id: number, change: Partial<ApprovalRequest> = {}): ApprovalReq
   symbol: "USDC",
   network: "eip155:84532",
   networkName: "Base Sepolia",
+  testnet: true,
   payTo: "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
   payToStatus: "known",
   account: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
   expiresAtMs: Date.now() + 60_000,
+  waiting: 1,
+  reason: "no rule allows api.example.com",
   budgets: [{ label: "Today", left: "0.99" }],
+  suggestedMax: "",
+  suggestedDaily: "",
   ...change,
 });
 
@@ -103,6 +108,25 @@ describe("the approval view", () => {
       { kind: "block" },
       { kind: "always", maxPerPayment: "0.25", dailyBudget: "5.00" },
     ]);
+  });
+
+  it("fills 'always' with the policy's offer when the wallet sends one", () => {
+    const answers: Answer[] = [];
+    component = mount(Approval, {
+      target: document.body,
+      props: {
+        request: request(3, { suggestedMax: "0.10", suggestedDaily: "1.00", waiting: 3 }),
+        onanswer: (a: Answer) => answers.push(a),
+      },
+    });
+    flushSync();
+    expect(q("reason")?.textContent).toContain("3 requests wait");
+    vi.advanceTimersByTime(900);
+    flushSync();
+    button("always").click();
+    flushSync();
+    button("always-confirm").click();
+    expect(answers).toEqual([{ kind: "always", maxPerPayment: "0.10", dailyBudget: "1.00" }]);
   });
 
   it("disarms approve when the request expires", () => {

@@ -13,6 +13,8 @@ mod failure;
 pub mod history;
 mod hook;
 pub mod probe;
+pub mod prompts;
+pub mod rules;
 pub mod service;
 pub mod settings;
 

@@ -218,7 +218,18 @@ pub struct SettingsEdit {
     pub network_preference: Vec<String>,
     /// `[rpc]`, network → URL.
     pub rpc: BTreeMap<String, String>,
+    /// `[policy] prompt_timeout_secs`: how long a payment waits for an answer (read at
+    /// start).
+    #[serde(default = "default_prompt_timeout")]
+    pub prompt_timeout_secs: u64,
 }
+
+fn default_prompt_timeout() -> u64 {
+    PolicyConfig::default().prompt_timeout_secs
+}
+
+/// The shortest and longest prompt timeouts the Settings view takes, in seconds.
+pub const PROMPT_TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 5..=600;
 
 impl SettingsEdit {
     /// The fields as `config` has them.
@@ -228,6 +239,7 @@ impl SettingsEdit {
             passthrough: config.proxy.passthrough.clone(),
             network_preference: config.policy.network_preference.clone(),
             rpc: config.rpc.clone(),
+            prompt_timeout_secs: config.policy.prompt_timeout_secs,
         }
     }
 
@@ -268,6 +280,15 @@ impl SettingsEdit {
         document["proxy"]["passthrough"] = array(&self.passthrough);
         section(&mut document, "policy")?;
         document["policy"]["network_preference"] = array(&self.network_preference);
+        if !PROMPT_TIMEOUT_SECS.contains(&self.prompt_timeout_secs) {
+            return Err(Failure::Invalid(format!(
+                "the prompt timeout is {} to {} seconds",
+                PROMPT_TIMEOUT_SECS.start(),
+                PROMPT_TIMEOUT_SECS.end()
+            )));
+        }
+        document["policy"]["prompt_timeout_secs"] =
+            value(i64::try_from(self.prompt_timeout_secs).unwrap_or(i64::MAX));
         let mut rpc = Table::new();
         for (network, url) in &self.rpc {
             let (network, url) = (network.trim(), url.trim());
@@ -293,6 +314,7 @@ mod tests {
             passthrough: vec!["*.apple.com".into(), " ".into()],
             network_preference: vec!["base".into()],
             rpc: [("eip155:84532".to_owned(), "http://127.0.0.1:8545".to_owned())].into(),
+            prompt_timeout_secs: 45,
         };
         let out = edit.apply(text).unwrap();
         assert!(out.starts_with("# mine\n"), "{out}");
@@ -304,6 +326,8 @@ mod tests {
         assert_eq!(config.policy.daily_cap, "2.00");
         assert_eq!(config.policy.network_preference, ["base"]);
         assert_eq!(config.rpc["eip155:84532"], "http://127.0.0.1:8545");
+        assert_eq!(config.policy.prompt_timeout_secs, 45);
+        assert!(SettingsEdit { prompt_timeout_secs: 1, ..edit.clone() }.apply("").is_err());
         assert_eq!(
             SettingsEdit::of(&config),
             SettingsEdit { passthrough: vec!["*.apple.com".into()], ..edit.clone() }
@@ -325,6 +349,7 @@ mod tests {
                 passthrough: vec![],
                 network_preference: vec!["atlantis".into()],
                 rpc: BTreeMap::new(),
+                prompt_timeout_secs: 60,
             })
             .unwrap_err();
         assert_eq!(saved.code(), "invalid");

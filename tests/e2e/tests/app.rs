@@ -1,14 +1,17 @@
 //! The desktop app end to end: the real app (proxy and wallet in one process) with a data
-//! dir and keychain profile of its own, the testbed payer's key imported with `purse`,
-//! curl paying the official x402 server through the app's proxy, and the payment in the
-//! History view, through WebDriver. Screenshots of every view land in the artifacts dir.
+//! dir and keychain profile of its own, the testbed payer's key imported with `purse` and
+//! no rule: curl asks the official x402 server for a paid route through the app's proxy,
+//! the approval popup appears, and WebDriver answers it (approve, deny, always for this
+//! site); the payments are checked on chain and in the History view. Screenshots of every
+//! window land in the artifacts dir.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{
     path::{Path, PathBuf},
     process::{Command, Stdio},
-    time::Duration,
+    thread::JoinHandle,
+    time::{Duration, Instant},
 };
 
 use purse_e2e::{Driver, Session, app_binary, artifacts_dir, bin_dir, testbed::Testbed};
@@ -63,9 +66,78 @@ fn text_of(session: &Session, css: &str) -> Option<String> {
     session.text(css).ok().filter(|t| !t.trim().is_empty())
 }
 
+/// What curl got: the status and the `X-Purse-Reason` header, if any.
+#[derive(Debug)]
+struct Got {
+    status: String,
+    reason: Option<String>,
+}
+
+/// GETs `url` through the proxy with curl, on a thread (the request waits on the popup).
+fn curl(proxy: &str, url: &str, max_secs: u32) -> JoinHandle<Got> {
+    let (proxy, url) = (proxy.to_owned(), url.to_owned());
+    std::thread::spawn(move || {
+        let out = Command::new("curl")
+            .args(["-sS", "-o", "/dev/null", "-D", "-", "-w", "%{http_code}"])
+            .args(["--max-time", &max_secs.to_string(), "--proxy", &proxy, &url])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let status = text.lines().last().unwrap_or_default().trim().to_owned();
+        let reason = text
+            .lines()
+            .find_map(|l| l.strip_prefix("x-purse-reason:").or(l.strip_prefix("X-Purse-Reason:")))
+            .map(|r| r.trim().to_owned());
+        Got { status, reason }
+    })
+}
+
+/// Whether the first element matching `css` is enabled.
+fn enabled(session: &Session, css: &str) -> bool {
+    session
+        .element(css)
+        .and_then(|id| session.get(&format!("element/{id}/enabled")))
+        .is_ok_and(|v| v.as_bool() == Some(true))
+}
+
+/// The id of the payment the popup shows, if it shows one.
+fn shown_prompt(session: &Session) -> Option<String> {
+    let script =
+        "const a = document.querySelector('article.approval'); return a ? a.dataset.id : null;";
+    session
+        .post("execute/sync", &serde_json::json!({ "script": script, "args": [] }))
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+}
+
+/// Switches to the popup once it shows a payment other than `after`; returns its id.
+fn reach_popup(session: &Session, main: &str, after: Option<&str>) -> String {
+    let found = session.wait_for(WAIT, |s| {
+        for handle in s.window_handles().ok()?.iter().filter(|h| *h != main) {
+            s.switch_to_window(handle).ok()?;
+            if let Some(id) = shown_prompt(s).filter(|id| Some(id.as_str()) != after) {
+                return Some(id);
+            }
+        }
+        s.switch_to_window(main).ok()?;
+        None
+    });
+    found.unwrap_or_else(|| {
+        panic!("no popup with a payment: handles {:?}", session.window_handles())
+    })
+}
+
+/// Waits for a button of the popup to be armed (approve buttons wait, against
+/// click-jacking), then clicks it.
+fn click_armed(session: &Session, css: &str) {
+    let armed = session.wait_for(WAIT, |s| enabled(s, css).then_some(()));
+    assert!(armed.is_some(), "{css} never became enabled");
+    session.click(css).unwrap();
+}
+
 #[test]
 #[ignore = "needs a display, tauri-driver, WebKitWebDriver, a keychain and the npm testbed: run through scripts/test"]
-fn the_apps_proxy_pays_and_the_history_view_shows_the_payment() {
+fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     let testbed = Testbed::start().unwrap();
     let place = Place::new();
     let key_file = place.dir.join("key.txt");
@@ -73,10 +145,11 @@ fn the_apps_proxy_pays_and_the_history_view_shows_the_payment() {
     let out = place.purse(&["account", "import", "--private-key-file", key_file.to_str().unwrap()]);
     assert!(out.status.success(), "import: {}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_file(&key_file).unwrap();
+    // No rule: every payment asks. A prompt waits 40 s at most.
     std::fs::write(
         place.dir.join("config.toml"),
         format!(
-            "[proxy]\nupstream_ca = {:?}\n\n[rpc]\n\"eip155:84532\" = {:?}\n",
+            "[proxy]\nupstream_ca = {:?}\n\n[policy]\nprompt_timeout_secs = 40\n\n[rpc]\n\"eip155:84532\" = {:?}\n",
             testbed.ca_pem.display().to_string(),
             testbed.rpc_url
         ),
@@ -88,7 +161,6 @@ fn the_apps_proxy_pays_and_the_history_view_shows_the_payment() {
         ("PURSE_DATA_DIR", place.dir.to_str().unwrap()),
         ("PURSE_PROFILE", &place.profile),
         ("PURSE_LISTEN", "127.0.0.1:0"),
-        ("PURSE_POPUP_DELAY_MS", "4000"),
     ])
     .unwrap();
     let session = driver.session(&app_binary().unwrap(), &[]).unwrap();
@@ -98,48 +170,34 @@ fn the_apps_proxy_pays_and_the_history_view_shows_the_payment() {
         .wait_for(WAIT, |s| text_of(s, "#proxy-address"))
         .unwrap_or_else(|| panic!("no proxy address: {:?}", session.text("#proxy-card")));
     let proxy = format!("http://{}", address.trim());
-
-    // WebDriver and the popup: it is created hidden at start and shown later (here by
-    // PURSE_POPUP_DELAY_MS). Which windows does WebKitWebDriver list, and can it switch?
     let main = session.get("window").unwrap().as_str().unwrap().to_owned();
-    let before = session.window_handles().unwrap();
-    let shown = session
-        .wait_for(WAIT, |s| s.window_handles().ok().filter(|h| h.len() > 1 || before.len() > 1));
-    let handles = shown.clone().unwrap_or(before.clone());
+    eprintln!("window handles at start: {:?}", session.window_handles().unwrap());
+    let weather = format!("{}/weather", testbed.v2.http);
+    let paid_to = || testbed.usdc_balance(&testbed.pay_to).unwrap();
+
+    // 1. Approve once: the popup shows the payment; the request completes paid.
+    let before = paid_to();
+    let asked = Instant::now();
+    let request = curl(&proxy, &weather, 60);
+    let first = reach_popup(&session, &main, None);
     eprintln!(
-        "window handles: {} at start, {} once the popup is shown",
-        before.len(),
-        handles.len()
+        "popup showing the payment seen by WebDriver {:?} after curl started",
+        asked.elapsed()
     );
-    let popup = handles.iter().find(|h| **h != main).cloned();
-    let mut popup_reached = false;
-    if let Some(popup) = &popup {
-        session.switch_to_window(popup).unwrap();
-        std::thread::sleep(Duration::from_secs(5));
-        let title = session.title().unwrap_or_default();
-        eprintln!("the popup's handle has the title {title:?}");
-        popup_reached =
-            session.wait_for(WAIT, |s| text_of(s, "[data-testid=empty], .error")).is_some();
-        shot(&session, &shots, "popup");
-        session.switch_to_window(&main).unwrap();
-    }
-    eprintln!("popup reachable by WebDriver: {popup_reached}");
-    assert!(popup_reached, "WebDriver could not reach the popup window: handles {handles:?}");
-
-    shot(&session, &shots, "dashboard");
-
-    // curl pays the official v2 server through the app's proxy (the default policy
-    // auto-approves $0.001 on a testnet).
-    let before_paid = testbed.usdc_balance(&testbed.pay_to).unwrap();
-    let out = Command::new("curl")
-        .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "60"])
-        .args(["--proxy", &proxy, &format!("{}/weather", testbed.v2.http)])
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "200", "{}", testbed.logs());
-    assert_eq!(testbed.usdc_balance(&testbed.pay_to).unwrap(), before_paid + 1_000);
+    let usd = session.text("[data-testid=usd]").unwrap();
+    assert_eq!(usd, "$0.001");
+    assert!(session.text("[data-testid=atomic]").unwrap().starts_with("1000 atomic USDC"));
+    assert!(text_of(&session, "[data-testid=payto-flag]").unwrap().contains("new payee"));
+    let armed = session.wait_for(WAIT, |s| enabled(s, "[data-testid=approve]").then_some(()));
+    assert!(armed.is_some(), "approve never became enabled");
+    shot(&session, &shots, "popup");
+    click_armed(&session, "[data-testid=approve]");
+    let got = request.join().unwrap();
+    assert_eq!(got.status, "200", "{got:?}\n{}", testbed.logs());
+    assert_eq!(paid_to(), before + 1_000);
 
     // The History view shows the row, paid.
+    session.switch_to_window(&main).unwrap();
     session.click("button[data-view=history]").unwrap();
     let row = session.wait_for(WAIT, |s| {
         text_of(s, "#history-table tbody tr[data-id]").filter(|t| {
@@ -151,6 +209,70 @@ fn the_apps_proxy_pays_and_the_history_view_shows_the_payment() {
     let detail = session.wait_for(WAIT, |s| text_of(s, "#payment-detail")).unwrap();
     assert!(detail.contains(&testbed.pay_to), "{detail}");
     shot(&session, &shots, "history");
+
+    // 2. Deny: the client gets the 402 with the reason, and nothing is paid.
+    let before = paid_to();
+    let request = curl(&proxy, &weather, 60);
+    let second = reach_popup(&session, &main, Some(&first));
+    session.click("[data-testid=deny]").unwrap();
+    let got = request.join().unwrap();
+    assert_eq!(got.status, "402", "{got:?}");
+    let reason = got.reason.unwrap_or_default();
+    assert!(reason.starts_with("denied; "), "X-Purse-Reason: {reason:?}");
+    assert_eq!(paid_to(), before);
+
+    // 3. Always for this site: paid now, and a rule pays the next one without asking.
+    let before = paid_to();
+    let request = curl(&proxy, &weather, 60);
+    let _third = reach_popup(&session, &main, Some(&second));
+    click_armed(&session, "[data-testid=always]");
+    click_armed(&session, "[data-testid=always-confirm]");
+    let got = request.join().unwrap();
+    assert_eq!(got.status, "200", "{got:?}");
+    assert_eq!(paid_to(), before + 1_000);
+    session.switch_to_window(&main).unwrap();
+    let rules = place.purse(&["rules", "list", "--json"]);
+    let rules = String::from_utf8_lossy(&rules.stdout);
+    assert!(rules.contains("\"allow\""), "no allow rule: {rules}");
+    // Nobody answers now: had it asked, curl would wait out the 40 s prompt and fail.
+    let started = Instant::now();
+    let got = curl(&proxy, &weather, 30).join().unwrap();
+    assert_eq!(got.status, "200", "{got:?}");
+    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert_eq!(paid_to(), before + 2_000);
+    let queue = session.wait_for(WAIT, |s| {
+        s.switch_to_window(&main).ok()?;
+        let handles = s.window_handles().ok()?;
+        let popup = handles.iter().find(|h| **h != main)?;
+        s.switch_to_window(popup).ok()?;
+        let empty = text_of(s, "[data-testid=empty]");
+        s.switch_to_window(&main).ok()?;
+        empty
+    });
+    assert!(queue.is_some(), "the popup still shows a payment");
+
+    // The Rules view lists the remembered rule with its budget's use today.
+    session.click("button[data-view=rules]").unwrap();
+    let rule = session
+        .wait_for(WAIT, |s| text_of(s, "#rules-table tbody tr[data-id]"))
+        .unwrap_or_else(|| panic!("no rule listed: {:?}", session.text("main")));
+    let host = testbed.v2.http.trim_start_matches("http://").split(':').next().unwrap();
+    assert!(rule.contains(host) && rule.contains("allow"), "{rule}");
+    assert!(rule.contains("today $0.00") && rule.contains("testnet of $1.00"), "{rule}");
+    shot(&session, &shots, "rules");
+
+    // Pause on the Dashboard: the 402 passes through unpaid, with the reason; then resume.
+    session.click("button[data-view=dashboard]").unwrap();
+    session.wait_for(WAIT, |s| s.element("#pause-switch").ok()).unwrap();
+    session.click("#pause-switch").unwrap();
+    session.wait_for(WAIT, |s| text_of(s, "#nav-proxy").filter(|t| t.contains("Paused"))).unwrap();
+    let before = paid_to();
+    let got = curl(&proxy, &weather, 30).join().unwrap();
+    assert_eq!(got.status, "402", "{got:?}");
+    assert!(got.reason.as_deref().unwrap_or_default().starts_with("paused; "), "{got:?}");
+    assert_eq!(paid_to(), before);
+    session.click("#pause-switch").unwrap();
+    session.wait_for(WAIT, |s| text_of(s, "#nav-proxy").filter(|t| t.contains("Active"))).unwrap();
 
     // The Setup view's test request goes through the proxy too.
     session.click("button[data-view=setup]").unwrap();
@@ -168,13 +290,18 @@ fn the_apps_proxy_pays_and_the_history_view_shows_the_payment() {
 
     session.click("button[data-view=settings]").unwrap();
     session.wait_for(WAIT, |s| s.element("#listen").ok().and_then(|_| text_of(s, "main p.muted")));
+    let timeout = session.post(
+        "execute/sync",
+        &serde_json::json!({ "script": "return document.querySelector('#prompt-timeout').value", "args": [] }),
+    );
+    assert_eq!(timeout.unwrap().as_str(), Some("40"));
     shot(&session, &shots, "settings");
 
     session.click("button[data-view=dashboard]").unwrap();
     let today = session
-        .wait_for(WAIT, |s| text_of(s, "#spend-today").filter(|t| t.contains("1 paid of 1")))
+        .wait_for(WAIT, |s| text_of(s, "#spend-today").filter(|t| t.contains("3 paid")))
         .unwrap_or_else(|| panic!("{:?}", session.text("#spend-today")));
-    assert!(today.contains("$0.001"), "{today}");
+    assert!(today.contains("$0.003"), "{today}");
     shot(&session, &shots, "dashboard");
     eprintln!("screenshots in {}", shots.display());
 }

@@ -28,6 +28,12 @@ fn main_window_is_titled_purse_and_shows_the_ui() {
     assert_eq!(brand.as_deref(), Some("Purse"));
     let heading = session.text("h1").unwrap();
     assert_eq!(heading, "Dashboard", "the UI's script did not run");
+    // First run (no account): the Dashboard welcomes and offers to make one.
+    let welcome = session.wait_for(Duration::from_secs(20), |s| s.text("#welcome").ok());
+    assert!(welcome.is_some_and(|w| w.contains("Create an account")), "no first-run welcome");
+    if let Ok(dir) = purse_e2e::artifacts_dir() {
+        let _ = session.screenshot(&dir.join("screenshots").join("welcome.png"));
+    }
 
     // The window manager sees a top-level window named "Purse", not only a document title.
     let tree = std::process::Command::new("xwininfo").args(["-root", "-tree"]).output().unwrap();

@@ -1,0 +1,191 @@
+//! The app's popup as a prompt: the payments waiting for an answer as the popup shows them,
+//! and its answers (dollars as text) turned into [`Answer`]s. The terminal prompt of
+//! `purse proxy --ask terminal` reads the same [`Pending`]s.
+
+use purse_core::{money::Usd, policy::Payee};
+use serde::{Deserialize, Serialize};
+
+use crate::{Answer, Failure, Pending, Wallet};
+
+/// Dollars as plain decimal text: `0.001`, `5.00` (no `$`).
+fn dollars(usd: Usd) -> String {
+    usd.to_string().trim_start_matches('$').to_owned()
+}
+
+/// `the global cap today` → `The global cap today`.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// A remaining budget, for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BudgetLeft {
+    /// What it is (`the global cap today`).
+    pub label: String,
+    /// Dollars left, decimal text.
+    pub left: String,
+}
+
+/// A payment waiting for the user, as the popup shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PromptView {
+    /// The prompt's number (what [`answer`] takes).
+    pub id: u64,
+    /// The site (host).
+    pub site: String,
+    /// The URL paid for.
+    pub url: String,
+    /// The request's method.
+    pub method: String,
+    /// Atomic units, decimal.
+    pub amount: String,
+    /// Dollars, decimal text, for a USD stablecoin Purse knows.
+    pub usd: Option<String>,
+    /// Token address.
+    pub asset: String,
+    /// Its ticker.
+    pub symbol: Option<String>,
+    /// CAIP-2 network id.
+    pub network: String,
+    /// The network's name.
+    pub network_name: String,
+    /// Play money.
+    pub testnet: bool,
+    /// The payee.
+    pub pay_to: String,
+    /// `known`, `new` or `changed` for this site.
+    pub pay_to_status: &'static str,
+    /// The paying account.
+    pub account: String,
+    /// When it is refused for want of an answer (Unix ms).
+    pub expires_at_ms: i64,
+    /// How many requests wait on it.
+    pub waiting: usize,
+    /// Why Purse asks.
+    pub reason: String,
+    /// The budgets with a limit, and what is left of each.
+    pub budgets: Vec<BudgetLeft>,
+    /// What "always for this site" offers: the most one payment may cost (dollars).
+    pub suggested_max: String,
+    /// … and the daily budget (dollars).
+    pub suggested_daily: String,
+}
+
+/// How `pending` looks in the popup; `default_max` and `default_daily` are the policy's
+/// offers for "always" (raised to the price when it costs more).
+pub fn view(pending: &Pending, default_max: Usd, default_daily: Usd) -> PromptView {
+    let a = &pending.approval;
+    let max = a.usd.map_or(default_max, |usd| usd.max(default_max));
+    PromptView {
+        id: pending.id,
+        site: a.site.clone(),
+        url: a.url.clone(),
+        method: a.method.clone(),
+        amount: a.amount.clone(),
+        usd: a.usd.map(dollars),
+        asset: a.asset.clone(),
+        symbol: a.symbol.clone(),
+        network: a.network.clone(),
+        network_name: a.network_name.clone(),
+        testnet: a.testnet,
+        pay_to: a.pay_to.clone(),
+        pay_to_status: match a.payee {
+            Payee::Known => "known",
+            Payee::New => "new",
+            Payee::Changed => "changed",
+        },
+        account: a.account.clone(),
+        expires_at_ms: pending.expires_at_ms,
+        waiting: pending.waiting,
+        // The refusal's text says what happens with no prompt; the popup is one.
+        reason: a.why.text.trim_end_matches(", and no one could be asked").to_owned(),
+        budgets: a
+            .budgets
+            .iter()
+            .filter_map(|(label, left)| {
+                left.map(|l| BudgetLeft { label: capitalized(label), left: dollars(l) })
+            })
+            .collect(),
+        suggested_max: dollars(max),
+        suggested_daily: dollars(default_daily.max(max)),
+    }
+}
+
+/// The payments waiting for an answer, oldest first.
+pub fn pending(wallet: &Wallet) -> Vec<PromptView> {
+    let policy = wallet.payer().settings().policy;
+    wallet
+        .approvals()
+        .pending()
+        .iter()
+        .map(|p| view(p, policy.default_max, policy.default_daily))
+        .collect()
+}
+
+/// The popup's answer, dollars as text.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Choice {
+    /// Pay this once.
+    Once,
+    /// Pay, and allow the site from now on.
+    Always {
+        /// The most one payment may cost (`0.10`, `$1`).
+        max_per_payment: String,
+        /// The most a day's payments to the site may cost.
+        daily_budget: String,
+    },
+    /// Do not pay this.
+    Deny,
+    /// Do not pay, and deny the site from now on.
+    Block,
+}
+
+impl Choice {
+    /// The answer it stands for.
+    pub fn answer(&self) -> Result<Answer, Failure> {
+        let usd = |what: &str, text: &str| {
+            text.parse::<Usd>().map_err(|e| Failure::Invalid(format!("{what}: {e}")))
+        };
+        Ok(match self {
+            Self::Once => Answer::ApproveOnce,
+            Self::Always { max_per_payment, daily_budget } => Answer::ApproveAlways {
+                max_per_payment: usd("maximum per payment", max_per_payment)?,
+                daily: usd("daily budget", daily_budget)?,
+            },
+            Self::Deny => Answer::DenyOnce,
+            Self::Block => Answer::Block,
+        })
+    }
+}
+
+/// Answers prompt `id` (and every request waiting on it).
+pub fn answer(wallet: &Wallet, id: u64, choice: &Choice) -> Result<(), Failure> {
+    wallet.approvals().answer(id, choice.answer()?).map_err(|e| match e {
+        crate::AnswerError::NotPending(_) => Failure::NotFound(e.to_string()),
+        crate::AnswerError::Rule(_) => Failure::Invalid(e.to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_read_as_answers() {
+        let read = |json: &str| serde_json::from_str::<Choice>(json).unwrap().answer();
+        assert_eq!(read(r#"{"kind":"once"}"#).unwrap(), Answer::ApproveOnce);
+        assert_eq!(read(r#"{"kind":"deny"}"#).unwrap(), Answer::DenyOnce);
+        assert_eq!(read(r#"{"kind":"block"}"#).unwrap(), Answer::Block);
+        assert_eq!(
+            read(r#"{"kind":"always","maxPerPayment":"0.01","dailyBudget":"$1.00"}"#).unwrap(),
+            Answer::ApproveAlways { max_per_payment: Usd(10_000), daily: Usd(1_000_000) }
+        );
+        let wrong = read(r#"{"kind":"always","maxPerPayment":"lots","dailyBudget":"1"}"#);
+        assert_eq!(wrong.unwrap_err().code(), "invalid");
+        assert_eq!(dollars(Usd(1_000)), "0.001");
+        assert_eq!(capitalized("the global cap today"), "The global cap today");
+    }
+}

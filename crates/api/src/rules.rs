@@ -1,0 +1,324 @@
+//! The controls the app edits in `purse.db` (the control plane a running proxy reads at
+//! its next decision): rules with their budget use, the global caps, pause. Amounts are
+//! dollars as text both ways (`0.10`, `$5`); `purse rules`, `purse budget` and
+//! `purse pause` write the same rows.
+
+use purse_core::{
+    budget::{Caps, budgets},
+    money::Usd,
+    ports::Now,
+    rules::{Action, Limits, Rule, normalize_host},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{DataDir, Failure};
+
+/// Dollars as plain decimal text: `0.001`, `5.00` (no `$`).
+fn dollars(usd: Usd) -> String {
+    usd.to_string().trim_start_matches('$').to_owned()
+}
+
+/// An optional amount: empty or `none` is no limit.
+fn amount(what: &str, text: Option<&str>) -> Result<Option<Usd>, Failure> {
+    match text.map(str::trim) {
+        None | Some("" | "none") => Ok(None),
+        Some(text) => {
+            text.parse::<Usd>().map(Some).map_err(|e| Failure::Invalid(format!("{what}: {e}")))
+        }
+    }
+}
+
+fn address(text: &str, what: &str) -> Result<String, Failure> {
+    purse_x402::exact::parse_address(text.trim())
+        .map(|a| a.to_checksum(None))
+        .ok_or_else(|| Failure::Invalid(format!("{what} {text:?} is not an address")))
+}
+
+fn network(text: &str) -> Result<String, Failure> {
+    let text = text.trim();
+    purse_x402::registry::network_by_caip2(text)
+        .or_else(|| purse_x402::registry::network_by_v1_name(text))
+        .map(|n| n.caip2())
+        .ok_or_else(|| Failure::Invalid(format!("{text:?} is not a network Purse knows")))
+}
+
+/// What is spent (or reserved) in one of a rule's budgets, and its limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetUse {
+    /// `today`, `this week`, `this month`, `in total`.
+    pub window: String,
+    /// The limit, dollars.
+    pub limit: String,
+    /// Spent on mainnets, dollars.
+    pub mainnet: String,
+    /// Spent on testnets, dollars (counted apart).
+    pub testnet: String,
+}
+
+/// A rule as the app shows and edits it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleEdit {
+    /// `api.example.com`, `*.example.com` or `*`.
+    pub site: String,
+    /// A path prefix (`/v1/`); empty for the whole site.
+    #[serde(default)]
+    pub path_prefix: Option<String>,
+    /// A network (`eip155:8453`, `base`); empty for any.
+    #[serde(default)]
+    pub network: Option<String>,
+    /// A token address; empty for any.
+    #[serde(default)]
+    pub asset: Option<String>,
+    /// A payee address; empty for any.
+    #[serde(default)]
+    pub pay_to: Option<String>,
+    /// `allow`, `ask` or `deny`.
+    pub action: String,
+    /// Dollars; empty for no limit.
+    #[serde(default)]
+    pub max_per_payment: Option<String>,
+    /// Dollars per local calendar day.
+    #[serde(default)]
+    pub daily: Option<String>,
+    /// Dollars per week from Monday.
+    #[serde(default)]
+    pub weekly: Option<String>,
+    /// Dollars per local calendar month.
+    #[serde(default)]
+    pub monthly: Option<String>,
+    /// Dollars over the rule's life.
+    #[serde(default)]
+    pub total: Option<String>,
+}
+
+/// A stored rule and what its budgets have used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleView {
+    /// Its id.
+    pub id: i64,
+    /// The rule, as edited.
+    pub rule: RuleEdit,
+    /// Its budgets that have a limit, with what they used.
+    pub budgets: Vec<BudgetUse>,
+}
+
+fn filled(text: Option<&String>) -> Option<&str> {
+    text.map(|t| t.trim()).filter(|t| !t.is_empty())
+}
+
+impl RuleEdit {
+    /// The rule it describes (id 0).
+    pub fn to_rule(&self) -> Result<Rule, Failure> {
+        let path_prefix = filled(self.path_prefix.as_ref()).map(str::to_owned);
+        if path_prefix.as_deref().is_some_and(|p| !p.starts_with('/')) {
+            return Err(Failure::Invalid("a path prefix starts with /".into()));
+        }
+        Ok(Rule {
+            id: 0,
+            host: normalize_host(&self.site).map_err(|e| Failure::Invalid(e.to_string()))?,
+            path_prefix,
+            network: filled(self.network.as_ref()).map(network).transpose()?,
+            asset: filled(self.asset.as_ref()).map(|a| address(a, "asset")).transpose()?,
+            pay_to: filled(self.pay_to.as_ref()).map(|a| address(a, "payee")).transpose()?,
+            action: self.action.trim().parse::<Action>().map_err(Failure::Invalid)?,
+            limits: Limits {
+                max_per_payment: amount("maximum per payment", self.max_per_payment.as_deref())?,
+                daily: amount("daily budget", self.daily.as_deref())?,
+                weekly: amount("weekly budget", self.weekly.as_deref())?,
+                monthly: amount("monthly budget", self.monthly.as_deref())?,
+                total: amount("total budget", self.total.as_deref())?,
+            },
+        })
+    }
+
+    /// How `rule` is edited.
+    pub fn of(rule: &Rule) -> Self {
+        let text = |u: Option<Usd>| u.map(dollars);
+        Self {
+            site: rule.host.clone(),
+            path_prefix: rule.path_prefix.clone(),
+            network: rule.network.clone(),
+            asset: rule.asset.clone(),
+            pay_to: rule.pay_to.clone(),
+            action: rule.action.to_string(),
+            max_per_payment: text(rule.limits.max_per_payment),
+            daily: text(rule.limits.daily),
+            weekly: text(rule.limits.weekly),
+            monthly: text(rule.limits.monthly),
+            total: text(rule.limits.total),
+        }
+    }
+}
+
+fn window(key: &str) -> &'static str {
+    match key.split(':').nth(2) {
+        Some("d") => "today",
+        Some("w") => "this week",
+        Some("m") => "this month",
+        _ => "in total",
+    }
+}
+
+/// The rules, each with the use of its limited budgets at `now_ms`.
+pub fn list(place: &DataDir, utc_offset_secs: i32, now_ms: i64) -> Result<Vec<RuleView>, Failure> {
+    let store = place.store()?;
+    let now = Now { unix_ms: now_ms, utc_offset_secs };
+    store
+        .rules()?
+        .into_iter()
+        .map(|rule| {
+            let limited: Vec<_> = budgets(now, Caps::default(), Some(&rule))
+                .into_iter()
+                .filter(|b| b.key.starts_with("rule:"))
+                .filter_map(|b| b.limit.map(|limit| (b.key, limit)))
+                .collect();
+            let keys: Vec<String> = limited.iter().map(|(k, _)| k.clone()).collect();
+            let mainnet = store.used(&keys, false)?;
+            let testnet = store.used(&keys, true)?;
+            let spent = |micros: i64| dollars(Usd(u128::try_from(micros).unwrap_or(0)));
+            let budgets = limited
+                .iter()
+                .zip(mainnet.into_iter().zip(testnet))
+                .map(|((key, limit), (m, t))| BudgetUse {
+                    window: window(key).to_owned(),
+                    limit: dollars(*limit),
+                    mainnet: spent(m),
+                    testnet: spent(t),
+                })
+                .collect();
+            Ok(RuleView { id: rule.id, rule: RuleEdit::of(&rule), budgets })
+        })
+        .collect()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Stores a new rule; returns its id.
+pub fn add(place: &DataDir, edit: &RuleEdit) -> Result<i64, Failure> {
+    Ok(place.store()?.add_rule(&edit.to_rule()?, now_ms())?)
+}
+
+/// Replaces rule `id`.
+pub fn update(place: &DataDir, id: i64, edit: &RuleEdit) -> Result<(), Failure> {
+    let store = place.store()?;
+    if store.rule(id)?.is_none() {
+        return Err(Failure::NotFound(format!("no rule {id}")));
+    }
+    Ok(store.update_rule(&Rule { id, ..edit.to_rule()? })?)
+}
+
+/// Removes rule `id`.
+pub fn remove(place: &DataDir, id: i64) -> Result<(), Failure> {
+    let store = place.store()?;
+    if store.rule(id)?.is_none() {
+        return Err(Failure::NotFound(format!("no rule {id}")));
+    }
+    Ok(store.remove_rule(id)?)
+}
+
+/// The global caps over all rules, dollars (`None`: no cap).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CapsEdit {
+    /// Per local calendar day.
+    #[serde(default)]
+    pub daily: Option<String>,
+    /// Per local calendar month.
+    #[serde(default)]
+    pub monthly: Option<String>,
+}
+
+/// The global caps in force (those `config.toml` sets until they are set here).
+pub fn caps(place: &DataDir) -> Result<CapsEdit, Failure> {
+    let defaults =
+        place.config()?.policy.default_caps().map_err(|e| Failure::Settings(e.to_string()))?;
+    let caps = place.store()?.caps(defaults)?;
+    Ok(CapsEdit { daily: caps.daily.map(dollars), monthly: caps.monthly.map(dollars) })
+}
+
+/// Sets both global caps (empty or `none`: no cap); returns them.
+pub fn set_caps(place: &DataDir, edit: &CapsEdit) -> Result<CapsEdit, Failure> {
+    let daily = amount("daily cap", edit.daily.as_deref())?;
+    let monthly = amount("monthly cap", edit.monthly.as_deref())?;
+    let store = place.store()?;
+    store.set_cap(false, daily)?;
+    store.set_cap(true, monthly)?;
+    caps(place)
+}
+
+/// Whether paying is paused.
+pub fn paused(place: &DataDir) -> Result<bool, Failure> {
+    Ok(place.store()?.paused()?)
+}
+
+/// Pauses or resumes paying; returns the state.
+pub fn set_paused(place: &DataDir, paused: bool) -> Result<bool, Failure> {
+    let store = place.store()?;
+    store.set_paused(paused)?;
+    Ok(store.paused()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_caps_and_pause_on_a_real_database() {
+        let dir = std::env::temp_dir().join(format!("purse-api-rules-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let place = DataDir::resolve(Some(dir.clone()), "test").unwrap();
+        let edit = RuleEdit {
+            site: "API.Example.com".into(),
+            path_prefix: Some(String::new()),
+            network: Some("base-sepolia".into()),
+            asset: None,
+            pay_to: None,
+            action: "allow".into(),
+            max_per_payment: Some("$0.10".into()),
+            daily: Some("1".into()),
+            weekly: None,
+            monthly: Some(String::new()),
+            total: None,
+        };
+        let id = add(&place, &edit).unwrap();
+        let listed = list(&place, 0, now_ms()).unwrap();
+        assert_eq!(listed.len(), 1);
+        let view = &listed[0];
+        assert_eq!(view.id, id);
+        assert_eq!(view.rule.site, "api.example.com");
+        assert_eq!(view.rule.network.as_deref(), Some("eip155:84532"));
+        assert_eq!(view.rule.path_prefix, None);
+        assert_eq!(view.rule.max_per_payment.as_deref(), Some("0.10"));
+        assert_eq!(
+            view.budgets,
+            [BudgetUse {
+                window: "today".into(),
+                limit: "1.00".into(),
+                mainnet: "0.00".into(),
+                testnet: "0.00".into()
+            }]
+        );
+        update(&place, id, &RuleEdit { action: "deny".into(), ..edit.clone() }).unwrap();
+        assert_eq!(list(&place, 0, now_ms()).unwrap()[0].rule.action, "deny");
+        let wrong = RuleEdit { daily: Some("lots".into()), ..edit.clone() };
+        assert_eq!(add(&place, &wrong).unwrap_err().code(), "invalid");
+        assert_eq!(update(&place, id + 1, &edit).unwrap_err().code(), "not-found");
+        remove(&place, id).unwrap();
+        assert!(list(&place, 0, now_ms()).unwrap().is_empty());
+
+        assert_eq!(caps(&place).unwrap().daily.as_deref(), Some("1.00"));
+        let set = set_caps(&place, &CapsEdit { daily: Some("5".into()), monthly: None }).unwrap();
+        assert_eq!(set, CapsEdit { daily: Some("5.00".into()), monthly: None });
+        assert!(!paused(&place).unwrap());
+        assert!(set_paused(&place, true).unwrap());
+        assert!(!set_paused(&place, false).unwrap());
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -1,0 +1,70 @@
+// The Rules view's logic: an empty form, what a rule matches and allows in words, and how
+// much of each budget it used today.
+
+import type { BudgetUse, RuleEdit } from "../ipc";
+import { formatUsd } from "./format";
+
+/** A new rule's form: allow one site, $0.10 a payment, $1.00 a day. */
+export function blankRule(): RuleEdit {
+  return {
+    site: "",
+    pathPrefix: null,
+    network: null,
+    asset: null,
+    payTo: null,
+    action: "allow",
+    maxPerPayment: "0.10",
+    daily: "1.00",
+    weekly: null,
+    monthly: null,
+    total: null,
+  };
+}
+
+/** What a rule matches, in a line: `api.example.com/v1/ · eip155:8453 · to 0x12…`. */
+export function matchText(rule: RuleEdit): string {
+  const parts = [rule.site + (rule.pathPrefix ?? "")];
+  if (rule.network) parts.push(rule.network);
+  if (rule.asset) parts.push(`asset ${rule.asset.slice(0, 6)}…`);
+  if (rule.payTo) parts.push(`to ${rule.payTo.slice(0, 6)}…`);
+  return parts.join(" · ");
+}
+
+/** An allow rule's limits in words: `≤ $0.10 each · $1.00 a day`. */
+export function limitsText(rule: RuleEdit): string {
+  if (rule.action !== "allow") return "";
+  const parts: string[] = [];
+  if (rule.maxPerPayment) parts.push(`≤ ${formatUsd(rule.maxPerPayment)} each`);
+  if (rule.daily) parts.push(`${formatUsd(rule.daily)} a day`);
+  if (rule.weekly) parts.push(`${formatUsd(rule.weekly)} a week`);
+  if (rule.monthly) parts.push(`${formatUsd(rule.monthly)} a month`);
+  if (rule.total) parts.push(`${formatUsd(rule.total)} in all`);
+  return parts.length ? parts.join(" · ") : "no limit";
+}
+
+/** A budget's use: `today $0.002 of $1.00` (testnet spending shown apart when any). */
+export function useText(use: BudgetUse): string {
+  const zero = (d: string) => /^0*\.?0*$/.test(d);
+  const spent = [];
+  if (!zero(use.mainnet) || zero(use.testnet)) spent.push(formatUsd(use.mainnet));
+  if (!zero(use.testnet)) spent.push(`${formatUsd(use.testnet)} testnet`);
+  return `${use.window} ${spent.join(" + ")} of ${formatUsd(use.limit)}`;
+}
+
+/** Empty fields as `null` (no limit / any), trimmed text otherwise. */
+export function cleanRule(rule: RuleEdit): RuleEdit {
+  const clean = (v: string | null) => (v === null || v.trim() === "" ? null : v.trim());
+  return {
+    site: rule.site.trim(),
+    pathPrefix: clean(rule.pathPrefix),
+    network: clean(rule.network),
+    asset: clean(rule.asset),
+    payTo: clean(rule.payTo),
+    action: rule.action,
+    maxPerPayment: clean(rule.maxPerPayment),
+    daily: clean(rule.daily),
+    weekly: clean(rule.weekly),
+    monthly: clean(rule.monthly),
+    total: clean(rule.total),
+  };
+}

@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { blankRule, cleanRule, limitsText, matchText, useText } from "../src/lib/rules";
+
+describe("the rules view's words", () => {
+  it("says what a rule matches and allows", () => {
+    const rule = { ...blankRule(), site: "api.example.com", pathPrefix: "/v1/", network: "eip155:8453" };
+    expect(matchText(rule)).toBe("api.example.com/v1/ · eip155:8453");
+    expect(limitsText(rule)).toBe("≤ $0.10 each · $1.00 a day");
+    expect(limitsText({ ...rule, action: "deny" })).toBe("");
+    expect(limitsText({ ...rule, maxPerPayment: null, daily: null })).toBe("no limit");
+  });
+
+  it("shows budget use, testnets apart", () => {
+    expect(useText({ window: "today", limit: "1.00", mainnet: "0.00", testnet: "0.002" })).toBe(
+      "today $0.002 testnet of $1.00",
+    );
+    expect(useText({ window: "this week", limit: "5.00", mainnet: "0.50", testnet: "0.00" })).toBe(
+      "this week $0.50 of $5.00",
+    );
+    expect(useText({ window: "today", limit: "1.00", mainnet: "0.00", testnet: "0.00" })).toBe("today $0.00 of $1.00");
+  });
+
+  it("turns empty fields into no limit", () => {
+    const clean = cleanRule({ ...blankRule(), site: " a.com ", daily: " ", pathPrefix: "" });
+    expect(clean.site).toBe("a.com");
+    expect(clean.daily).toBeNull();
+    expect(clean.pathPrefix).toBeNull();
+    expect(clean.maxPerPayment).toBe("0.10");
+  });
+});
