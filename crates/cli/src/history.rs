@@ -154,43 +154,9 @@ fn print_table(payments: &[Payment]) -> Result<()> {
 }
 
 fn print_csv(payments: &[Payment]) -> Result<()> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    for payment in payments {
-        writer.serialize(payment)?;
-    }
-    if payments.is_empty() {
-        writer.write_record(CSV_HEADER)?;
-    }
-    let bytes = writer.into_inner().map_err(|e| anyhow::anyhow!("cannot write CSV: {e}"))?;
-    crate::print(String::from_utf8(bytes)?.trim_end())
+    let text = purse_api::history::to_csv(payments).map_err(|e| anyhow::anyhow!("{e}"))?;
+    crate::print(text.trim_end())
 }
-
-/// The CSV columns, for an empty history (serde writes them with the first row).
-const CSV_HEADER: [&str; 23] = [
-    "id",
-    "created_at",
-    "updated_at",
-    "status",
-    "decided_by",
-    "client",
-    "method",
-    "url",
-    "host",
-    "x402_version",
-    "scheme",
-    "network",
-    "asset",
-    "amount",
-    "pay_to",
-    "payer",
-    "nonce",
-    "valid_before",
-    "payload_hash",
-    "tx_hash",
-    "server_status",
-    "reason_code",
-    "reason",
-];
 
 fn print_summary(summary: &purse_store::Summary) -> Result<()> {
     let mut out = String::new();
