@@ -23,6 +23,12 @@ pub(crate) fn spawn(app: AppHandle, place: DataDir) {
                 return;
             }
         };
+        // Paid without asking: notified from this amount up (`[app] notify_above`).
+        let above = place
+            .config()
+            .ok()
+            .and_then(|c| c.app.notify_above.parse().ok())
+            .unwrap_or(purse_api::Usd(100_000));
         let mut notified = HashSet::new();
         loop {
             match watch.changes() {
@@ -30,7 +36,7 @@ pub(crate) fn spawn(app: AppHandle, place: DataDir) {
                     let _ = app.emit("payments-changed", &rows);
                     crate::tray::refresh(&app);
                     for row in &rows {
-                        notify(&app, row, &mut notified);
+                        notify(&app, row, above, &mut notified);
                     }
                 }
                 Ok(_) => {}
@@ -44,19 +50,10 @@ pub(crate) fn spawn(app: AppHandle, place: DataDir) {
     }
 }
 
-/// One notification per payment: when it is paid, or when it is refused or fails.
-fn notify(app: &AppHandle, row: &PaymentRow, notified: &mut HashSet<i64>) {
-    let payment = &row.payment;
-    let amount = row.amount.as_ref().map_or_else(String::new, |a| a.text.clone());
-    let (title, body) = match payment.status.as_str() {
-        "settled" | "confirmed" => (format!("Paid {amount}"), format!("to {}", payment.host)),
-        "refused" | "failed" => (
-            format!("Not paid: {}", payment.host),
-            payment.reason.clone().unwrap_or_else(|| payment.status.to_string()),
-        ),
-        _ => return,
-    };
-    if !notified.insert(payment.id) {
+/// One notification per payment: refused or failed, or paid without asking from `above` up.
+fn notify(app: &AppHandle, row: &PaymentRow, above: purse_api::Usd, notified: &mut HashSet<i64>) {
+    let Some((title, body)) = purse_api::history::notification(row, above) else { return };
+    if !notified.insert(row.payment.id) {
         return;
     }
     if let Err(error) = app.notification().builder().title(title).body(body).show() {

@@ -218,6 +218,12 @@ impl Approvals {
         Some(entry.pending.approval)
     }
 
+    /// Prompt `id` cannot be shown after all (a terminal prompt in the background): its
+    /// requests are refused as if no prompt were attached, with the reason they were asked.
+    pub fn unanswerable(&self, id: u64) -> Result<(), AnswerError> {
+        self.close(id, Resolution::Nobody).map(|_| ()).ok_or(AnswerError::NotPending(id))
+    }
+
     /// Answers prompt `id` for every request waiting on it; "always" and "block" are
     /// stored as rules for the site first.
     pub fn answer(&self, id: u64, answer: Answer) -> Result<(), AnswerError> {

@@ -106,6 +106,29 @@ pub struct Amount {
     pub usd: bool,
 }
 
+/// What a notification about `row` says, if it deserves one: every refusal and failure,
+/// and payments made without asking from `above` dollars up (the user saw the ones they
+/// approved).
+pub fn notification(row: &PaymentRow, above: purse_core::money::Usd) -> Option<(String, String)> {
+    let payment = &row.payment;
+    let shown = row.amount.as_ref().map_or_else(String::new, |a| a.text.clone());
+    match payment.status.as_str() {
+        "settled" | "confirmed" => {
+            let asked = payment.decided_by.as_deref() == Some("user");
+            let usd = row.amount.as_ref().filter(|a| a.usd).and_then(|a| {
+                Some(purse_core::money::Usd(micro_usd(a.atomic.parse().ok()?, a.decimals?)))
+            });
+            let large = usd.is_none_or(|usd| usd >= above);
+            (!asked && large).then(|| (format!("Paid {shown}"), format!("to {}", payment.host)))
+        }
+        "refused" | "failed" => Some((
+            format!("Not paid: {}", payment.host),
+            payment.reason.clone().unwrap_or_else(|| payment.status.to_string()),
+        )),
+        _ => None,
+    }
+}
+
 /// `amount` of `asset` on `network`, shown in the asset's units.
 pub fn amount(network: Option<&str>, asset: Option<&str>, amount: &str) -> Amount {
     let known = network
@@ -495,6 +518,44 @@ mod tests {
         assert_eq!(explorer_url("eip155:84532", "0x12"), None);
         assert_eq!(micro_usd(1_000_000_000_000_000_000, 18), 1_000_000);
         assert_eq!(micro_usd(5, 2), 50_000);
+    }
+
+    #[test]
+    fn what_deserves_a_notification() {
+        let row = |status: &str, decided_by: &str, amount: &str| {
+            PaymentRow::of(Payment {
+                id: 1,
+                created_at: 0,
+                updated_at: 0,
+                status: status.parse().unwrap(),
+                decided_by: Some(decided_by.into()),
+                client: None,
+                method: "GET".into(),
+                url: "https://a.example/".into(),
+                host: "a.example".into(),
+                x402_version: Some(2),
+                scheme: None,
+                network: Some("eip155:84532".into()),
+                asset: Some(USDC_SEPOLIA.into()),
+                amount: Some(amount.into()),
+                pay_to: None,
+                payer: None,
+                nonce: None,
+                valid_before: None,
+                payload_hash: None,
+                tx_hash: None,
+                server_status: None,
+                reason_code: None,
+                reason: Some("over the budget".into()),
+            })
+        };
+        let above = purse_core::money::Usd(100_000);
+        let shown = |r: PaymentRow| notification(&r, above).map(|n| n.0);
+        assert_eq!(shown(row("settled", "rule 1", "100000")).as_deref(), Some("Paid 0.10 USDC"));
+        assert_eq!(shown(row("confirmed", "rule 1", "99999")), None);
+        assert_eq!(shown(row("settled", "user", "5000000")), None);
+        assert_eq!(shown(row("refused", "rule 1", "1")).as_deref(), Some("Not paid: a.example"));
+        assert_eq!(shown(row("signed", "rule 1", "5000000")), None);
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub use confirm::{Check, Confirmer};
 pub use failure::Failure;
 pub use hook::{PURSE_REASON, PayingHook};
 pub use purse_chain::{Chain, Rpcs};
+pub use purse_core::money::Usd;
 pub use service::{Service, ServiceOptions};
 pub use settings::{Config, DataDir, SettingsEdit};
 

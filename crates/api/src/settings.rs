@@ -116,6 +116,22 @@ pub struct Config {
     pub policy: PolicyConfig,
     /// `[rpc]`: JSON-RPC URL per network, keyed by CAIP-2 id or x402 v1 name.
     pub rpc: BTreeMap<String, String>,
+    /// `[app]`: the desktop app's own settings.
+    pub app: AppConfig,
+}
+
+/// `[app]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppConfig {
+    /// Payments paid without asking notify from this many dollars up (refusals always do).
+    pub notify_above: String,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self { notify_above: "0.10".into() }
+    }
 }
 
 impl Config {

@@ -45,6 +45,19 @@ fn question(pending: &Pending) -> String {
     )
 }
 
+/// Whether this process may read the terminal now: a background job that reads is stopped
+/// by the shell (SIGTTIN), proxy and all.
+#[cfg(unix)]
+fn in_foreground() -> bool {
+    let stdin = std::io::stdin();
+    rustix::termios::tcgetpgrp(&stdin).is_ok_and(|group| group == rustix::process::getpgrp())
+}
+
+#[cfg(not(unix))]
+fn in_foreground() -> bool {
+    true
+}
+
 /// Starts the terminal prompt; it answers until standard input closes.
 pub(crate) fn spawn(approvals: Arc<Approvals>, default_max: Usd, default_daily: Usd) {
     let guard = approvals.attach();
@@ -61,6 +74,16 @@ pub(crate) fn spawn(approvals: Arc<Approvals>, default_max: Usd, default_daily: 
             };
             // It may have been answered or expired while an earlier one was asked.
             if !approvals.pending().iter().any(|p| p.id == pending.id) {
+                continue;
+            }
+            // Run in the background (`purse proxy &`), the question cannot be answered here:
+            // it is refused at once, with its reason, rather than stopping the proxy on a read.
+            if std::io::IsTerminal::is_terminal(&std::io::stdin()) && !in_foreground() {
+                eprintln!(
+                    "purse: not asked, the proxy runs in the background: {}",
+                    pending.approval.why.text
+                );
+                let _ = approvals.unanswerable(pending.id);
                 continue;
             }
             let mut stderr = std::io::stderr().lock();
