@@ -1,5 +1,6 @@
 //! Notices payments as they happen (in `purse.db`, whoever wrote them): tells the windows
-//! (`payments-changed`), refreshes the tray, and notifies on payments and refusals.
+//! (`payments-changed`), refreshes the tray, and notifies on payments and refusals; and
+//! notices a pause or resume made elsewhere (`paused-changed`).
 
 use std::{collections::HashSet, time::Duration};
 
@@ -30,7 +31,15 @@ pub(crate) fn spawn(app: AppHandle, place: DataDir) {
             .and_then(|c| c.app.notify_above.parse().ok())
             .unwrap_or(purse_api::Usd(100_000));
         let mut notified = HashSet::new();
+        // `purse pause` / `purse resume` from a terminal reach the tray and the windows too.
+        let mut paused = purse_api::rules::paused(&place).ok();
         loop {
+            let now = purse_api::rules::paused(&place).ok();
+            if now.is_some() && now != paused {
+                paused = now;
+                let _ = app.emit("paused-changed", now);
+                crate::tray::refresh(&app);
+            }
             match watch.changes() {
                 Ok(rows) if !rows.is_empty() => {
                     let _ = app.emit("payments-changed", &rows);
