@@ -46,12 +46,6 @@ impl IpcError {
 
 type Reply<T> = Result<T, IpcError>;
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 /// The handler of every command; the ACL of each window narrows it.
 pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
@@ -109,7 +103,7 @@ fn proxy_status(state: State<'_, AppState>) -> Status {
 
 #[tauri::command]
 async fn spend(state: State<'_, AppState>) -> Reply<SpendView> {
-    Ok(history::spend(&state.place.store()?, state.utc_offset_secs, now_ms())?)
+    Ok(history::spend(&state.place.store()?, state.utc_offset_secs, purse_api::now_ms())?)
 }
 
 #[tauri::command]
@@ -124,7 +118,7 @@ async fn history_summary(state: State<'_, AppState>, query: HistoryQuery) -> Rep
 
 #[tauri::command]
 async fn export_history_csv(state: State<'_, AppState>, query: HistoryQuery) -> Reply<String> {
-    Ok(history::export_csv(&state.place, &query, None, now_ms())?.display().to_string())
+    Ok(history::export_csv(&state.place, &query, None, purse_api::now_ms())?.display().to_string())
 }
 
 #[tauri::command]
@@ -288,7 +282,7 @@ async fn answer_payment(state: State<'_, AppState>, id: u64, answer: Choice) -> 
 
 #[tauri::command]
 async fn rules_list(state: State<'_, AppState>) -> Reply<Vec<RuleView>> {
-    Ok(rules::list(&state.place, state.utc_offset_secs, now_ms())?)
+    Ok(rules::list(&state.place, state.utc_offset_secs, purse_api::now_ms())?)
 }
 
 #[tauri::command]

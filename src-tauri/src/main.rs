@@ -3,8 +3,7 @@
 
 fn main() -> std::process::ExitCode {
     // Read while the process has one thread: the offset cannot be read safely later.
-    let utc_offset_secs =
-        time::UtcOffset::current_local_offset().map_or(0, time::UtcOffset::whole_seconds);
+    let utc_offset_secs = purse_api::local_utc_offset();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PURSE_LOG")

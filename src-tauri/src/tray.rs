@@ -85,9 +85,7 @@ pub(crate) fn refresh(app: &AppHandle) {
         ProxyStatus::Failed { code, .. } => format!("Purse: stopped ({code})"),
     };
     let _ = items.state.set_text(text);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let now = purse_api::now_ms();
     let spend = state
         .place
         .store()

@@ -1,11 +1,7 @@
 //! Payer accounts as the app manages them (keys in the OS keychain, the list in
 //! `purse.db`), and their USD stablecoin balances read on chain.
 
-use std::{
-    path::Path,
-    sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{path::Path, sync::Arc, time::Duration};
 
 use alloy::{
     primitives::{Address, U256},
@@ -24,12 +20,6 @@ pub use purse_store::Account;
 
 /// The networks balances are read on when neither `[rpc]` nor an override names one.
 pub const FALLBACK_NETWORKS: [u64; 2] = [8453, 84532];
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
 
 /// A new account: its address, and the words that restore it, to be shown once.
 #[derive(Debug)]
@@ -74,7 +64,7 @@ impl Accounts {
         }
         self.keychain.store_account(signer)?;
         let label = label.map(str::trim).filter(|l| !l.is_empty());
-        self.store.add_account(&address, label, &KeyStorage::Keychain, now_ms())?;
+        self.store.add_account(&address, label, &KeyStorage::Keychain, crate::now_ms())?;
         Ok(address)
     }
 

@@ -12,7 +12,7 @@ use alloy::{
     signers::{SignerSync as _, local::PrivateKeySigner},
 };
 use purse_core::{
-    Reason, Refusal,
+    Refusal,
     budget::{Budget, Caps},
     money::Usd,
     policy::Payee,
@@ -25,11 +25,6 @@ use purse_core::{
 use purse_keys::{Keychain, Secret};
 use purse_store::{KeyStorage, NewPayment, Reservation, Spending, Status, Store, Update};
 
-/// Unix milliseconds now.
-pub(crate) fn now_ms() -> i64 {
-    SystemClock { utc_offset_secs: 0 }.now().unix_ms
-}
-
 /// The system clock, in the time zone the process started in.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SystemClock {
@@ -38,10 +33,7 @@ pub(crate) struct SystemClock {
 
 impl Clock for SystemClock {
     fn now(&self) -> Now {
-        let unix_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        Now { unix_ms, utc_offset_secs: self.utc_offset_secs }
+        Now { unix_ms: crate::now_ms(), utc_offset_secs: self.utc_offset_secs }
     }
 }
 
@@ -226,11 +218,7 @@ impl Ledger for StoreLedger {
     fn payee(&self, host: &str, pay_to: &str) -> Result<Payee, String> {
         let (site, payee) =
             lock(&self.store).paid_before(host, pay_to).map_err(|e| e.to_string())?;
-        Ok(match (site, payee) {
-            (false, _) => Payee::New,
-            (true, true) => Payee::Known,
-            (true, false) => Payee::Changed,
-        })
+        Ok(Payee::from_history(site, payee))
     }
 
     fn used(&self, keys: &[String], testnet: bool) -> Result<Vec<Usd>, String> {
@@ -244,12 +232,6 @@ impl Ledger for StoreLedger {
         budgets: &[Budget],
         sign: &mut dyn FnMut() -> Result<Attempt, Refusal>,
     ) -> Result<Reserved, Refusal> {
-        let failed = |error: purse_store::Error| {
-            Refusal::new(
-                Reason::History,
-                format!("the history database failed, so nothing was paid: {error}"),
-            )
-        };
         let spending = Spending {
             usd_micros: attempt.usd_micros.unwrap_or(0),
             testnet: attempt.testnet.unwrap_or(true),
@@ -259,7 +241,7 @@ impl Ledger for StoreLedger {
             budgets.iter().map(|b| (b.key.clone(), micros(b.limit))).collect();
         let found = lock(&self.store)
             .reserve(&new_payment(attempt), spending, &budgets, || sign().map(|a| update(&a)))
-            .map_err(failed)??;
+            .map_err(Refusal::history)??;
         Ok(match found {
             Reservation::Reserved(id) => Reserved::Row(id),
             Reservation::Over { key, used, limit } => Reserved::Over {
@@ -288,6 +270,6 @@ impl Ledger for StoreLedger {
     }
 
     fn add_rule(&self, rule: &Rule) -> Result<i64, String> {
-        lock(&self.store).add_rule(rule, now_ms()).map_err(|e| e.to_string())
+        lock(&self.store).add_rule(rule, crate::now_ms()).map_err(|e| e.to_string())
     }
 }

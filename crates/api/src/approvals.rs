@@ -12,7 +12,7 @@ use std::{
         Arc, Mutex, MutexGuard, PoisonError,
         atomic::{AtomicUsize, Ordering},
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::Duration,
 };
 
 use purse_core::{
@@ -124,12 +124,6 @@ impl Drop for PromptGuard {
     }
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 impl Approvals {
     /// Prompts for `payer`'s payments, each waiting at most `timeout`.
     pub fn new(payer: Arc<Payer>, timeout: Duration) -> Self {
@@ -186,7 +180,7 @@ impl Approvals {
                 inner.next_id += 1;
                 let id = inner.next_id;
                 let expires =
-                    now_ms() + i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX);
+                    crate::now_ms() + i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX);
                 let pending = Pending { id, approval, expires_at_ms: expires, waiting: 1 };
                 inner.by_key.insert(pending.approval.key.clone(), id);
                 inner.entries.insert(id, Entry { pending: pending.clone(), waiters: vec![sender] });

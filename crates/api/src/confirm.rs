@@ -3,10 +3,7 @@
 //! fate is open (`signed`, `sent`, `unsure`: a crash, a lost answer, `settlement_pending`)
 //! is decided by the token's EIP-3009 nonce state, never dropped.
 
-use std::{
-    sync::Arc,
-    time::{Duration, SystemTime, UNIX_EPOCH},
-};
+use std::{sync::Arc, time::Duration};
 
 use alloy::primitives::{Address, B256, U256};
 use purse_chain::{Chain, Confirmation};
@@ -29,11 +26,6 @@ pub enum Check {
 pub struct Confirmer {
     chain: Chain,
     store: SharedStore,
-}
-
-fn now() -> (i64, u64) {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-    (i64::try_from(since.as_millis()).unwrap_or(i64::MAX), since.as_secs())
 }
 
 /// The parts of a row the chain is asked about.
@@ -88,7 +80,7 @@ impl Confirmer {
         path: &[Status],
         reason: Option<String>,
     ) -> Result<Status, String> {
-        let (at, _) = now();
+        let at = crate::now_ms();
         let update = Update { reason, ..Update::default() };
         lock(&self.store).advance_through(id, path, at, &update).map_err(|e| e.to_string())?;
         Ok(path.last().copied().unwrap_or(Status::Requested))
@@ -145,7 +137,7 @@ impl Confirmer {
             .authorization_used(facts.chain_id, facts.asset, facts.payer, facts.nonce)
             .await
             .map_err(|e| e.to_string())?;
-        let (_, now_secs) = now();
+        let now_secs = u64::try_from(crate::now_ms() / 1000).unwrap_or(0);
         let path_to = |last: Status| -> Vec<Status> {
             match payment.status {
                 // A signed or sent payment is not known to be settled: it passes unsure.

@@ -54,6 +54,19 @@ pub enum Error {
     Policy(#[from] PolicyError),
 }
 
+/// Unix milliseconds now, from the system clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The local offset from UTC in seconds (0 when it cannot be read). Call it while the
+/// process has one thread: on Unix the offset cannot be read safely later.
+pub fn local_utc_offset() -> i32 {
+    time::UtcOffset::current_local_offset().map_or(0, time::UtcOffset::whole_seconds)
+}
+
 /// Checkpoints `purse.db`'s WAL on a connection of its own, every second, until the
 /// wallet is gone (then once more).
 fn checkpoints(path: PathBuf, alive: std::sync::Weak<()>) {
@@ -97,7 +110,6 @@ pub struct Options {
 pub struct Wallet {
     /// While any clone lives, the checkpoint thread runs.
     _alive: Arc<()>,
-    store: adapters::SharedStore,
     payer: Arc<Payer>,
     approvals: Arc<Approvals>,
     confirmer: Option<Arc<Confirmer>>,
@@ -132,7 +144,7 @@ impl Wallet {
         let payer = Arc::new(Payer::new(settings, ports));
         let timeout = std::time::Duration::from_secs(options.policy.prompt_timeout_secs);
         let approvals = Arc::new(Approvals::new(payer.clone(), timeout));
-        Ok(Self { store, payer, approvals, confirmer, _alive: alive })
+        Ok(Self { payer, approvals, confirmer, _alive: alive })
     }
 
     /// The payment flow.
@@ -156,18 +168,9 @@ impl Wallet {
     }
 
     /// Follows on chain every payment a previous run left open (call inside a Tokio
-    /// runtime); returns how many.
-    ///
-    /// Payments reserved but never signed (the process stopped in between) are refused
-    /// and their reservations given back first. Only the process that serves the proxy
-    /// calls this, once it holds the port.
+    /// runtime); returns how many. Only the process that serves the proxy calls this, once
+    /// it holds the port.
     pub fn reconcile(&self) -> usize {
-        let at = adapters::now_ms();
-        match adapters::lock(&self.store).abandon_requested(at) {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(n, "payments interrupted before signing were refused"),
-            Err(error) => tracing::warn!(%error, "interrupted payments could not be released"),
-        }
         self.confirmer.as_ref().map_or(0, Confirmer::reconcile)
     }
 }

@@ -194,15 +194,9 @@ pub fn list(place: &DataDir, utc_offset_secs: i32, now_ms: i64) -> Result<Vec<Ru
         .collect()
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 /// Stores a new rule; returns its id.
 pub fn add(place: &DataDir, edit: &RuleEdit) -> Result<i64, Failure> {
-    Ok(place.store()?.add_rule(&edit.to_rule()?, now_ms())?)
+    Ok(place.store()?.add_rule(&edit.to_rule()?, crate::now_ms())?)
 }
 
 /// Replaces rule `id`.
@@ -288,7 +282,7 @@ mod tests {
             total: None,
         };
         let id = add(&place, &edit).unwrap();
-        let listed = list(&place, 0, now_ms()).unwrap();
+        let listed = list(&place, 0, crate::now_ms()).unwrap();
         assert_eq!(listed.len(), 1);
         let view = &listed[0];
         assert_eq!(view.id, id);
@@ -306,12 +300,12 @@ mod tests {
             }]
         );
         update(&place, id, &RuleEdit { action: "deny".into(), ..edit.clone() }).unwrap();
-        assert_eq!(list(&place, 0, now_ms()).unwrap()[0].rule.action, "deny");
+        assert_eq!(list(&place, 0, crate::now_ms()).unwrap()[0].rule.action, "deny");
         let wrong = RuleEdit { daily: Some("lots".into()), ..edit.clone() };
         assert_eq!(add(&place, &wrong).unwrap_err().code(), "invalid");
         assert_eq!(update(&place, id + 1, &edit).unwrap_err().code(), "not-found");
         remove(&place, id).unwrap();
-        assert!(list(&place, 0, now_ms()).unwrap().is_empty());
+        assert!(list(&place, 0, crate::now_ms()).unwrap().is_empty());
 
         assert_eq!(caps(&place).unwrap().daily.as_deref(), Some("1.00"));
         let set = set_caps(&place, &CapsEdit { daily: Some("5".into()), monthly: None }).unwrap();

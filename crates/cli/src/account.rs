@@ -3,7 +3,6 @@
 use std::{
     io::{BufRead as _, IsTerminal as _, Write as _},
     path::{Path, PathBuf},
-    time::{SystemTime, UNIX_EPOCH},
 };
 
 use anyhow::{Context as _, Result, bail};
@@ -105,12 +104,6 @@ pub(crate) struct KeystoreArgs {
     password_file: Option<PathBuf>,
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 pub(crate) fn read_secret(path: &Path, what: &str) -> Result<Secret> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
@@ -178,7 +171,7 @@ impl Accounts {
                 KeyStorage::Keychain
             }
         };
-        self.store.add_account(&address, label, &storage, now_ms())?;
+        self.store.add_account(&address, label, &storage, purse_api::now_ms())?;
         Ok(address)
     }
 }

@@ -59,8 +59,7 @@ impl ProxyArgs {
     pub(crate) fn run(self) -> Result<()> {
         let context = self.place.resolve()?;
         // Read while the process has one thread: the offset cannot be read safely later.
-        let utc_offset_secs =
-            time::UtcOffset::current_local_offset().map_or(0, time::UtcOffset::whole_seconds);
+        let utc_offset_secs = purse_api::local_utc_offset();
         let keystore_password = match &self.password_file {
             Some(path) if !self.no_pay => Some(crate::account::read_secret(path, "password")?),
             _ => None,

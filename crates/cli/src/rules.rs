@@ -22,12 +22,6 @@ fn open(place: &Place) -> Result<(Store, Context)> {
     Ok((store, context))
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 fn usd(text: &str) -> Result<Usd> {
     text.parse::<Usd>().map_err(anyhow::Error::from)
 }
@@ -303,7 +297,7 @@ impl RulesCommand {
                 };
                 args.apply(&mut rule)?;
                 let (store, _) = open(&place)?;
-                let id = store.add_rule(&rule, now_ms())?;
+                let id = store.add_rule(&rule, purse_api::now_ms())?;
                 crate::print(&describe(&Rule { id, ..rule }))
             }
             Self::List { json, place } => {
@@ -362,7 +356,7 @@ impl RulesCommand {
                     list.rule.iter().map(RuleFile::to_rule).collect::<Result<_>>()?;
                 let (store, _) = open(&place)?;
                 for rule in &rules {
-                    store.add_rule(rule, now_ms())?;
+                    store.add_rule(rule, purse_api::now_ms())?;
                 }
                 eprintln!("added {} rules from {}", rules.len(), file.display());
                 Ok(())
@@ -398,7 +392,10 @@ impl BudgetArgs {
         }
         let defaults = context.config()?.policy.default_caps()?;
         let caps: Caps = store.caps(defaults)?;
-        let now = purse_core::ports::Now { unix_ms: now_ms(), utc_offset_secs: local_offset() };
+        let now = purse_core::ports::Now {
+            unix_ms: purse_api::now_ms(),
+            utc_offset_secs: purse_api::local_utc_offset(),
+        };
         let budgets = purse_core::budget::budgets(now, caps, None);
         let keys: Vec<String> = budgets.iter().map(|b| b.key.clone()).collect();
         let mut lines = Vec::new();
@@ -418,11 +415,6 @@ impl BudgetArgs {
         }
         crate::print(&lines.join("\n"))
     }
-}
-
-/// The local offset from UTC, read while the process has one thread.
-pub(crate) fn local_offset() -> i32 {
-    time::UtcOffset::current_local_offset().map_or(0, time::UtcOffset::whole_seconds)
 }
 
 /// `purse pause` / `purse resume`.

@@ -194,13 +194,6 @@ fn text(value: Option<&Value>) -> Option<String> {
     }
 }
 
-fn history_error(error: String) -> Refusal {
-    Refusal::new(
-        Reason::History,
-        format!("the history database failed, so nothing was paid: {error}"),
-    )
-}
-
 fn key_refusal(error: KeyError) -> Refusal {
     match error {
         KeyError::NoAccount(text) => Refusal::new(Reason::NoAccount, text),
@@ -292,7 +285,7 @@ impl Payer {
                 "the request body was too large to keep, so it cannot be sent again with a payment",
             ));
         }
-        let controls = self.ports.ledger.controls().map_err(history_error)?;
+        let controls = self.ports.ledger.controls().map_err(Refusal::history)?;
         let quoted = quote(&required, request.uri, &self.settings.quote)?;
         record_offer(attempt, &required, &quoted);
         if controls.paused {
@@ -312,7 +305,7 @@ impl Payer {
             pay_to: &pay_to,
         };
         let rule = rules::select(&controls.rules, &target);
-        let payee = self.ports.ledger.payee(&attempt.host, &pay_to).map_err(history_error)?;
+        let payee = self.ports.ledger.payee(&attempt.host, &pay_to).map_err(Refusal::history)?;
         let facts = Facts { host: &attempt.host, usd: quoted.usd, testnet: quoted.testnet, payee };
         match self.settings.policy.judge(rule, facts) {
             Judgement::Deny(refusal) => Err(refusal),
@@ -352,7 +345,7 @@ impl Payer {
         let host = request.uri.host().unwrap_or_default().to_ascii_lowercase();
         let globals = budget::budgets(self.ports.clock.now(), *caps, None);
         let keys: Vec<String> = globals.iter().map(|b| b.key.clone()).collect();
-        let used = self.ports.ledger.used(&keys, quoted.testnet).map_err(history_error)?;
+        let used = self.ports.ledger.used(&keys, quoted.testnet).map_err(Refusal::history)?;
         let budgets = globals
             .iter()
             .zip(used)
@@ -386,7 +379,7 @@ impl Payer {
     pub fn approved(&self, ask: Ask) -> Decision {
         let Ask { required, uri, mut attempt, .. } = ask;
         let decision = quote(&required, &uri, &self.settings.quote).and_then(|quoted| {
-            let caps = self.ports.ledger.controls().map_err(history_error)?.caps;
+            let caps = self.ports.ledger.controls().map_err(Refusal::history)?.caps;
             self.pay(&quoted, None, &caps, "user".to_owned(), &mut attempt)
         });
         decision.unwrap_or_else(|refusal| self.refuse(&mut attempt, refusal))
@@ -430,8 +423,7 @@ impl Payer {
         };
         match self.ports.ledger.reserve(attempt, &budgets, &mut sign)? {
             Reserved::Row(ticket) => {
-                let (name, value) =
-                    header.ok_or_else(|| history_error("nothing was signed".into()))?;
+                let (name, value) = header.ok_or_else(|| Refusal::history("nothing was signed"))?;
                 Ok(Decision::Pay { name, value, ticket })
             }
             Reserved::Over { key, used, limit } => {

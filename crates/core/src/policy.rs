@@ -54,14 +54,12 @@ impl Payee {
         }
     }
 
-    /// From the payees the site was paid before.
-    pub fn of(pay_to: &str, paid_before: &[String]) -> Self {
-        if paid_before.is_empty() {
-            Self::New
-        } else if paid_before.iter().any(|p| p.eq_ignore_ascii_case(pay_to)) {
-            Self::Known
-        } else {
-            Self::Changed
+    /// From whether the site was paid before, and whether to this payee.
+    pub fn from_history(site_paid: bool, payee_paid: bool) -> Self {
+        match (site_paid, payee_paid) {
+            (false, _) => Self::New,
+            (true, true) => Self::Known,
+            (true, false) => Self::Changed,
         }
     }
 }
@@ -214,6 +212,8 @@ mod tests {
             verdict(mainnets.judge(Some(&allow), facts(Some(1), false, Payee::Known))).0,
             "allow"
         );
-        assert_eq!(Payee::of("0xAb", &["0xab".into()]), Payee::Known);
+        assert_eq!(Payee::from_history(true, true), Payee::Known);
+        assert_eq!(Payee::from_history(true, false), Payee::Changed);
+        assert_eq!(Payee::from_history(false, false), Payee::New);
     }
 }

@@ -77,6 +77,14 @@ impl Refusal {
 
     /// The `X-Purse-Reason` header value: `CODE; text`, the text kept to visible ASCII
     /// (a header cannot carry control characters, and non-ASCII is not portable).
+    /// The history database failed: nothing is paid that it cannot record.
+    pub fn history(error: impl fmt::Display) -> Self {
+        Self::new(
+            Reason::History,
+            format!("the history database failed, so nothing was paid: {error}"),
+        )
+    }
+
     pub fn header_value(&self) -> String {
         let text: String = self
             .text

@@ -132,7 +132,10 @@ impl Ledger for MemoryLedger {
             .filter(|r| r.attempt.host == host && r.state == State::Is(Fate::Settled))
             .filter_map(|r| r.attempt.pay_to.clone())
             .collect();
-        Ok(Payee::of(pay_to, &paid))
+        Ok(Payee::from_history(
+            !paid.is_empty(),
+            paid.iter().any(|p| p.eq_ignore_ascii_case(pay_to)),
+        ))
     }
     fn used(&self, keys: &[String], testnet: bool) -> Result<Vec<Usd>, String> {
         let book = self.0.lock().unwrap();

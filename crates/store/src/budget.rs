@@ -160,26 +160,4 @@ impl Store {
             )?;
         Ok((site, payee))
     }
-
-    /// Payments left `requested` by a process that stopped before signing them: refused,
-    /// their reservations given back. Only the one process that pays may call this, at start.
-    pub fn abandon_requested(&self, at: i64) -> Result<usize> {
-        let tx = Transaction::new_unchecked(self.conn(), TransactionBehavior::Immediate)?;
-        let ids: Vec<PaymentId> = tx
-            .prepare("SELECT id FROM payments WHERE status = 'requested'")?
-            .query_map([], |row| row.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        for id in &ids {
-            give_back(&tx, *id)?;
-            tx.execute(
-                "UPDATE payments SET status = 'refused', updated_at = ?2,
-                     reason_code = COALESCE(reason_code, 'interrupted'),
-                     reason = COALESCE(reason, 'Purse stopped before signing it: nothing was paid')
-                 WHERE id = ?1",
-                params![id, at],
-            )?;
-        }
-        tx.commit()?;
-        Ok(ids.len())
-    }
 }
