@@ -123,8 +123,9 @@ for scheme in ${SCHEMES:-http https}; do
 done
 
 say "latency added with one connection, everything pinned to CPU 0 (taskset)"
-taskset -cp 0 "$PURSE_PID" >/dev/null
-for pid in $(pgrep -f "nginx.*$WORK"); do taskset -cp 0 "$pid" >/dev/null; done
+# -a: every thread. The proxy runs on a thread of its own, not the process's main one.
+taskset -a -cp 0 "$PURSE_PID" >/dev/null
+for pid in $(pgrep -f "nginx.*$WORK"); do taskset -a -cp 0 "$pid" >/dev/null; done
 direct="$(taskset -c 0 "$LOADGEN" http://127.0.0.1:18901/100b --connections 1 --seconds "$SECONDS_PER_CELL")"
 purse="$(taskset -c 0 "$LOADGEN" http://127.0.0.1:18901/100b --connections 1 --seconds "$SECONDS_PER_CELL" --proxy 127.0.0.1:18910)"
 echo "pinned plain HTTP 100 B: direct p50 $(field "$direct" p50_us) µs, through purse p50 $(field "$purse" p50_us) µs: added $(( $(field "$purse" p50_us) - $(field "$direct" p50_us) )) µs"

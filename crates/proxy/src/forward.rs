@@ -11,10 +11,11 @@ use http::{
 use http_body::Frame;
 use http_body_util::{BodyExt as _, BodyStream, Empty, Full, StreamBody};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
+use hyper_util::{client::legacy::connect::HttpConnector, rt::TokioIo};
 
 use crate::{
     PaymentHook, RequestSnapshot, ResponseSnapshot, Verdict,
+    affinity::{Affinity, Sent},
     server::Limits,
     upstream::{Body, BoxError, UpstreamClient},
 };
@@ -122,10 +123,21 @@ fn is_upgrade(request: &Request<Incoming>) -> bool {
             .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")))
 }
 
+/// Where one request goes: its target, and the client connection's own upstream
+/// connection where it has one.
+#[derive(Clone, Copy)]
+struct Route<'a> {
+    target: &'a Target,
+    affinity: Option<&'a Affinity>,
+}
+
 /// Sends requests upstream and gives 402s to the hook.
 pub(crate) struct Forwarder {
     client: UpstreamClient,
     upgrade_client: UpstreamClient,
+    /// Plain-HTTP connections for each client connection's own upstream ([`Affinity`]);
+    /// `None` behind an upstream proxy.
+    direct: Option<HttpConnector>,
     hook: Option<Arc<dyn PaymentHook>>,
     limits: Limits,
     /// `Proxy-Authorization` for the upstream proxy, on plain HTTP requests sent through it.
@@ -136,19 +148,22 @@ impl Forwarder {
     pub(crate) fn new(
         client: UpstreamClient,
         upgrade_client: UpstreamClient,
+        direct: Option<HttpConnector>,
         hook: Option<Arc<dyn PaymentHook>>,
         limits: Limits,
         upstream_proxy_authorization: Option<HeaderValue>,
     ) -> Self {
-        Self { client, upgrade_client, hook, limits, upstream_proxy_authorization }
+        Self { client, upgrade_client, direct, hook, limits, upstream_proxy_authorization }
     }
 
-    /// Forwards one request to `target` and answers the client.
+    /// Forwards one request to `target` and answers the client; `affinity` is the client
+    /// connection's own upstream connection, where it has one.
     pub(crate) async fn forward(
         &self,
         request: Request<Incoming>,
         target: Target,
         peer: SocketAddr,
+        affinity: Option<&Affinity>,
     ) -> Response<Body> {
         if is_upgrade(&request) {
             return self.forward_upgrade(request, target, peer).await;
@@ -159,9 +174,10 @@ impl Forwarder {
         };
         // hyper picks the upstream protocol per connection (ALPN); the request goes out as 1.1.
         parts.version = Version::HTTP_11;
+        let route = Route { target: &target, affinity };
 
         let Some(hook) = self.hook.clone() else {
-            let response = self.send(Request::from_parts(parts, incoming(body)), &target).await;
+            let response = self.send(Request::from_parts(parts, incoming(body)), route).await;
             return finish(response);
         };
 
@@ -183,7 +199,7 @@ impl Forwarder {
             headers: parts.headers.clone(),
             body: kept,
         };
-        let response = match self.send(Request::from_parts(parts, body), &target).await {
+        let response = match self.send(Request::from_parts(parts, body), route).await {
             Ok(response) if response.status() == StatusCode::PAYMENT_REQUIRED => response,
             other => return finish(other),
         };
@@ -216,7 +232,7 @@ impl Forwarder {
                         return pass(HeaderMap::new());
                     };
                     return self
-                        .resend(hook.as_ref(), &snapshot, kept, headers, ticket, &target)
+                        .resend(hook.as_ref(), &snapshot, kept, headers, ticket, route)
                         .await;
                 }
                 Verdict::AskAgain { headers } => {
@@ -224,8 +240,7 @@ impl Forwarder {
                         return pass(HeaderMap::new());
                     };
                     asked_again = true;
-                    let Some(second) = self.ask_again(&snapshot, kept, headers, &target).await
-                    else {
+                    let Some(second) = self.ask_again(&snapshot, kept, headers, route).await else {
                         return pass(HeaderMap::new());
                     };
                     verdict = hook.on_payment_required(&snapshot, &second).await;
@@ -242,7 +257,7 @@ impl Forwarder {
         snapshot: &RequestSnapshot,
         body: Bytes,
         replace: HeaderMap,
-        target: &Target,
+        route: Route<'_>,
     ) -> Option<ResponseSnapshot> {
         let mut request = Request::new(full(body));
         *request.method_mut() = snapshot.method.clone();
@@ -251,7 +266,7 @@ impl Forwarder {
         for (name, value) in &replace {
             request.headers_mut().insert(name, value.clone());
         }
-        let response = self.send(request, target).await.ok()?;
+        let response = self.send(request, route).await.ok()?;
         if response.status() != StatusCode::PAYMENT_REQUIRED {
             return None;
         }
@@ -268,14 +283,14 @@ impl Forwarder {
         body: Bytes,
         extra: HeaderMap,
         ticket: u64,
-        target: &Target,
+        route: Route<'_>,
     ) -> Response<Body> {
         let mut request = Request::new(full(body));
         *request.method_mut() = snapshot.method.clone();
         *request.uri_mut() = snapshot.uri.clone();
         *request.headers_mut() = snapshot.headers.clone();
         request.headers_mut().extend(extra);
-        let response = self.send(request, target).await;
+        let response = self.send(request, route).await;
         match &response {
             Ok(response) => {
                 hook.on_resent(snapshot, ticket, Ok((response.status(), response.headers()))).await
@@ -288,13 +303,20 @@ impl Forwarder {
     async fn send(
         &self,
         mut request: Request<Body>,
-        target: &Target,
+        Route { target, affinity }: Route<'_>,
     ) -> Result<Response<Incoming>, SendError> {
+        let failed = |error: BoxError| SendError { authority: target.authority.clone(), error };
+        if let (Some(affinity), Some(direct)) = (affinity, &self.direct)
+            && target.scheme == Scheme::HTTP
+        {
+            request = match affinity.send(request, &target.authority, direct).await {
+                Sent::Answered(response) => return Ok(response),
+                Sent::Failed(error) => return Err(failed(error)),
+                Sent::Declined(request) => request,
+            };
+        }
         self.authorize_upstream(&mut request);
-        self.client
-            .request(request)
-            .await
-            .map_err(|e| SendError { authority: target.authority.clone(), error: e })
+        self.client.request(request).await.map_err(|e| failed(e.into()))
     }
 
     /// Plain HTTP through an upstream proxy carries its credentials.
@@ -324,7 +346,7 @@ impl Forwarder {
             Err(error) => {
                 return bad_gateway(
                     &target,
-                    &SendError { authority: target.authority.clone(), error },
+                    &SendError { authority: target.authority.clone(), error: error.into() },
                 );
             }
         };
@@ -353,12 +375,12 @@ impl Forwarder {
 #[derive(Debug)]
 pub(crate) struct SendError {
     authority: Authority,
-    error: hyper_util::client::legacy::Error,
+    error: BoxError,
 }
 
 impl std::fmt::Display for SendError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "could not reach {}: {}", self.authority, chain(&self.error))
+        write!(f, "could not reach {}: {}", self.authority, chain(&*self.error))
     }
 }
 

@@ -25,6 +25,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::{
     CertificateAuthority, HostPattern, PaymentHook,
+    affinity::Affinity,
     forward::{Forwarder, Target, text_response},
     rewind::Rewind,
     upstream::{self, Body},
@@ -224,9 +225,11 @@ impl Proxy {
         });
         let connections = Arc::new(Semaphore::new(config.limits.max_connections));
         let proxy_authorization = upstream_proxy.as_ref().and_then(|p| p.authorization().cloned());
+        let direct = upstream_proxy.is_none().then(|| upstream::tcp(config.limits.connect_timeout));
         let forwarder = Forwarder::new(
             client,
             upgrade_client,
+            direct,
             hook,
             config.limits.clone(),
             proxy_authorization,
@@ -307,11 +310,15 @@ fn http1_server(limits: &Limits) -> http1::Builder {
 /// One client connection to the proxy port: HTTP/1.1 with absolute-form requests and CONNECT.
 async fn serve_client(shared: Arc<Shared>, stream: TcpStream, peer: SocketAddr) {
     let _ = stream.set_nodelay(true);
+    let affinity = Arc::new(Affinity::default());
     let service = {
         let shared = shared.clone();
         service_fn(move |request| {
             let shared = shared.clone();
-            async move { Ok::<_, std::convert::Infallible>(handle(shared, request, peer).await) }
+            let affinity = affinity.clone();
+            async move {
+                Ok::<_, std::convert::Infallible>(handle(shared, request, peer, &affinity).await)
+            }
         })
     };
     let served = http1_server(&shared.config.limits)
@@ -339,6 +346,7 @@ async fn handle(
     shared: Arc<Shared>,
     request: Request<Incoming>,
     peer: SocketAddr,
+    affinity: &Affinity,
 ) -> Response<Body> {
     if let Some(expected) = &shared.expected_authorization {
         let presented = request.headers().get(header::PROXY_AUTHORIZATION).map(|v| v.as_bytes());
@@ -369,7 +377,7 @@ async fn handle(
     if is_self(&shared, &target.authority) {
         return loop_detected(&target.authority);
     }
-    shared.forwarder.forward(request, target, peer).await
+    shared.forwarder.forward(request, target, peer, Some(affinity)).await
 }
 
 fn loop_detected(authority: &Authority) -> Response<Body> {
@@ -532,7 +540,7 @@ where
             let target = target.clone();
             async move {
                 Ok::<_, std::convert::Infallible>(
-                    shared.forwarder.forward(request, target, peer).await,
+                    shared.forwarder.forward(request, target, peer, None).await,
                 )
             }
         })

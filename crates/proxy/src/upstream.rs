@@ -41,6 +41,16 @@ pub(crate) fn root_store(
     roots
 }
 
+/// Direct TCP connections to upstream servers.
+pub(crate) fn tcp(connect_timeout: Duration) -> HttpConnector {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    // Responses written in pieces must not wait for delayed ACKs.
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(connect_timeout));
+    http
+}
+
 /// Builds the upstream clients: one that negotiates HTTP/2 where the server prefers it,
 /// and one limited to HTTP/1.1 for protocol upgrades (WebSocket), which HTTP/2 cannot carry.
 pub(crate) fn clients(
@@ -54,12 +64,7 @@ pub(crate) fn clients(
         .with_root_certificates(roots)
         .with_no_client_auth();
     let connector = |http2: bool| {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        // Responses written in pieces must not wait for delayed ACKs.
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(connect_timeout));
-        let tcp = Connector::new(http, upstream_proxy.clone(), connect_timeout);
+        let tcp = Connector::new(tcp(connect_timeout), upstream_proxy.clone(), connect_timeout);
         let builder = HttpsConnectorBuilder::new().with_tls_config(tls.clone()).https_or_http();
         if http2 {
             builder.enable_http1().enable_http2().wrap_connector(tcp)

@@ -469,3 +469,112 @@ async fn idle_and_slow_connections_are_closed() {
         assert!(closed.is_ok(), "the proxy kept an idle connection open");
     }
 }
+
+/// An upstream that answers each request on a connection with the connection's number,
+/// keeping it open or, with `close_after`, closing it that long after each answer (without
+/// announcing it, as a server ending an idle keep-alive does).
+async fn counting_upstream(
+    close_after: Option<Duration>,
+) -> (std::net::SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let number = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                loop {
+                    if stream.read(&mut byte).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(byte[0]);
+                    if !head.ends_with(b"\r\n\r\n") {
+                        continue;
+                    }
+                    head.clear();
+                    let body = format!("connection {number}");
+                    let answer =
+                        format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len());
+                    if stream.write_all(answer.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    if let Some(after) = close_after {
+                        tokio::time::sleep(after).await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (address, accepted)
+}
+
+/// One request on an open connection to the proxy; the answer's status and body.
+async fn exchange(client: &mut TcpStream, url: &str) -> (String, String) {
+    let host = url.trim_start_matches("http://").split('/').next().unwrap().to_owned();
+    client
+        .write_all(format!("GET {url} HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        let n = tokio::time::timeout(Duration::from_secs(10), client.read(&mut buf))
+            .await
+            .expect("an answer in time")
+            .unwrap();
+        assert!(n > 0, "the proxy closed the connection: {}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned)
+                })
+                .map_or(0, |v| v.trim().parse().unwrap());
+            if body.len() >= length {
+                return (head.lines().next().unwrap().to_owned(), body.to_owned());
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_keep_alive_client_keeps_its_upstream_connection_and_survives_its_closing() {
+    use std::sync::atomic::Ordering;
+    let upstream_ca = UpstreamCa::new("upstream");
+    let proxy =
+        TestProxy::start(config(&upstream_ca), Some(RecordingHook::new(Verdict::pass()))).await;
+    let (steady, steady_count) = counting_upstream(None).await;
+    let (closing, closing_count) = counting_upstream(Some(Duration::from_millis(50))).await;
+    let steady_url = format!("http://{steady}/a");
+    let closing_url = format!("http://{closing}/b");
+
+    let mut client = TcpStream::connect(proxy.address).await.unwrap();
+    // Three requests to one origin travel on one upstream connection.
+    for _ in 0..3 {
+        let (status, body) = exchange(&mut client, &steady_url).await;
+        assert_eq!((status.as_str(), body.as_str()), ("HTTP/1.1 200 OK", "connection 1"));
+    }
+    assert_eq!(steady_count.load(Ordering::SeqCst), 1);
+
+    // The server closes its side between requests: the next request still gets through,
+    // on a new connection, and is sent once.
+    for round in 1..=3 {
+        let (status, body) = exchange(&mut client, &closing_url).await;
+        assert_eq!(status, "HTTP/1.1 200 OK");
+        assert_eq!(body, format!("connection {round}"));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(closing_count.load(Ordering::SeqCst), 3);
+
+    // Back to the first origin on the same client connection.
+    let (status, _) = exchange(&mut client, &steady_url).await;
+    assert_eq!(status, "HTTP/1.1 200 OK");
+}
