@@ -28,6 +28,8 @@ fn main() {
         "rule_add",
         "rule_update",
         "rule_remove",
+        "rules_export",
+        "rules_import",
         "caps_get",
         "caps_set",
         "paused_get",

@@ -74,6 +74,8 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         rule_add,
         rule_update,
         rule_remove,
+        rules_export,
+        rules_import,
         caps_get,
         caps_set,
         paused_get,
@@ -254,7 +256,9 @@ async fn settings_get(state: State<'_, AppState>) -> Reply<SettingsView> {
 
 #[tauri::command]
 async fn settings_save(state: State<'_, AppState>, settings: SettingsEdit) -> Reply<SettingsView> {
-    Ok(settings_view(&state, SettingsEdit::of(&state.place.save_settings(&settings)?)))
+    let wallet = state.wallet();
+    let saved = purse_api::settings::save(&state.place, &settings, wallet.as_ref())?;
+    Ok(settings_view(&state, SettingsEdit::of(&saved)))
 }
 
 #[tauri::command]
@@ -298,6 +302,16 @@ async fn rule_update(state: State<'_, AppState>, id: i64, rule: RuleEdit) -> Rep
 #[tauri::command]
 async fn rule_remove(state: State<'_, AppState>, id: i64) -> Reply<()> {
     Ok(rules::remove(&state.place, id)?)
+}
+
+#[tauri::command]
+async fn rules_export(state: State<'_, AppState>) -> Reply<String> {
+    Ok(rules::export_file(&state.place, None, purse_api::now_ms())?.display().to_string())
+}
+
+#[tauri::command]
+async fn rules_import(state: State<'_, AppState>, text: String) -> Reply<usize> {
+    Ok(rules::import_toml(&state.place, &text)?)
 }
 
 #[tauri::command]

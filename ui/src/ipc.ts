@@ -287,6 +287,10 @@ export const rulesList = () => invoke<RuleView[]>("rules_list");
 export const ruleAdd = (rule: RuleEdit) => invoke<number>("rule_add", { rule });
 export const ruleUpdate = (id: number, rule: RuleEdit) => invoke<void>("rule_update", { id, rule });
 export const ruleRemove = (id: number) => invoke<void>("rule_remove", { id });
+/** Saves every rule as a TOML file (as `purse rules export` writes it); returns its path. */
+export const rulesExport = () => invoke<string>("rules_export");
+/** Adds the rules of a TOML file's text; returns how many were added. */
+export const rulesImport = (text: string) => invoke<number>("rules_import", { text });
 export const capsGet = () => invoke<Caps>("caps_get");
 export const capsSet = (caps: Caps) => invoke<Caps>("caps_set", { caps });
 export const pausedGet = () => invoke<boolean>("paused_get");

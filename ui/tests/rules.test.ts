@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { blankRule, cleanRule, limitsText, matchText, useText } from "../src/lib/rules";
+import { blankRule, cleanRule, importText, limitsText, matchText, useText } from "../src/lib/rules";
 
 describe("the rules view's words", () => {
   it("says what a rule matches and allows", () => {
@@ -26,5 +26,16 @@ describe("the rules view's words", () => {
     expect(clean.daily).toBeNull();
     expect(clean.pathPrefix).toBeNull();
     expect(clean.maxPerPayment).toBe("0.10");
+  });
+});
+
+describe("importing rules", () => {
+  it("says how many rules a file added, or why it added none", () => {
+    expect(importText("rules.toml", { added: 3 })).toBe("Added 3 rules from rules.toml");
+    expect(importText("one.toml", { added: 1 })).toBe("Added 1 rule from one.toml");
+    expect(importText("empty.toml", { added: 0 })).toBe("empty.toml has no rules: nothing was added");
+    expect(importText("bad.toml", { code: "invalid", message: '"atlantis" is not a network Purse knows' })).toBe(
+      'bad.toml was not imported: "atlantis" is not a network Purse knows',
+    );
   });
 });

@@ -10,7 +10,7 @@ use std::{
     collections::{BTreeMap, HashMap},
     sync::{
         Arc, Mutex, MutexGuard, PoisonError,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -90,6 +90,10 @@ pub enum AnswerError {
 struct Entry {
     pending: Pending,
     waiters: Vec<oneshot::Sender<Resolution>>,
+    /// When it expires, whatever the timeout is now.
+    deadline: tokio::time::Instant,
+    /// The timeout it was shown with.
+    timeout: Duration,
 }
 
 #[derive(Default)]
@@ -102,7 +106,8 @@ struct Inner {
 /// The prompts of one wallet.
 pub struct Approvals {
     payer: Arc<Payer>,
-    timeout: Duration,
+    /// How long a new prompt waits, in milliseconds (changeable while prompts wait).
+    timeout_ms: AtomicU64,
     inner: Mutex<Inner>,
     events: broadcast::Sender<Event>,
     prompts: Arc<AtomicUsize>,
@@ -110,7 +115,7 @@ pub struct Approvals {
 
 impl std::fmt::Debug for Approvals {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Approvals").field("timeout", &self.timeout).finish_non_exhaustive()
+        f.debug_struct("Approvals").field("timeout", &self.timeout()).finish_non_exhaustive()
     }
 }
 
@@ -129,7 +134,7 @@ impl Approvals {
     pub fn new(payer: Arc<Payer>, timeout: Duration) -> Self {
         Self {
             payer,
-            timeout,
+            timeout_ms: AtomicU64::new(millis(timeout)),
             inner: Mutex::new(Inner::default()),
             events: broadcast::channel(256).0,
             prompts: Arc::new(AtomicUsize::new(0)),
@@ -140,9 +145,14 @@ impl Approvals {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// How long a payment waits.
+    /// How long a payment waits (the prompts from now on).
     pub fn timeout(&self) -> Duration {
-        self.timeout
+        Duration::from_millis(self.timeout_ms.load(Ordering::SeqCst))
+    }
+
+    /// Changes how long the next prompts wait; a prompt already shown keeps its deadline.
+    pub fn set_timeout(&self, timeout: Duration) {
+        self.timeout_ms.store(millis(timeout), Ordering::SeqCst);
     }
 
     /// Attaches a prompt: while the guard lives, asks wait for answers.
@@ -168,32 +178,38 @@ impl Approvals {
             return Resolution::Nobody;
         }
         let (sender, receiver) = oneshot::channel();
-        let id = {
+        let (id, deadline, timeout) = {
             let mut inner = self.lock();
             if let Some(id) = inner.by_key.get(&approval.key).copied()
                 && let Some(entry) = inner.entries.get_mut(&id)
             {
                 entry.waiters.push(sender);
                 entry.pending.waiting = entry.waiters.len();
-                id
+                (id, entry.deadline, entry.timeout)
             } else {
                 inner.next_id += 1;
                 let id = inner.next_id;
-                let expires =
-                    crate::now_ms() + i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX);
+                let timeout = self.timeout();
+                let now = tokio::time::Instant::now();
+                // A timeout too long to add is cut to a year.
+                let deadline = now.checked_add(timeout).unwrap_or(now + YEAR);
+                let expires = crate::now_ms()
+                    .saturating_add(i64::try_from(millis(timeout)).unwrap_or(i64::MAX));
                 let pending = Pending { id, approval, expires_at_ms: expires, waiting: 1 };
                 inner.by_key.insert(pending.approval.key.clone(), id);
-                inner.entries.insert(id, Entry { pending: pending.clone(), waiters: vec![sender] });
+                let entry =
+                    Entry { pending: pending.clone(), waiters: vec![sender], deadline, timeout };
+                inner.entries.insert(id, entry);
                 let _ = self.events.send(Event::Asked(Box::new(pending)));
-                id
+                (id, deadline, timeout)
             }
         };
-        match tokio::time::timeout(self.timeout, receiver).await {
+        match tokio::time::timeout_at(deadline, receiver).await {
             Ok(Ok(resolution)) => resolution,
             // Timed out (or the prompt vanished): the whole prompt expires.
             _ => {
-                self.close(id, Resolution::TimedOut(self.timeout));
-                Resolution::TimedOut(self.timeout)
+                self.close(id, Resolution::TimedOut(timeout));
+                Resolution::TimedOut(timeout)
             }
         }
     }
@@ -255,4 +271,11 @@ impl Approvals {
         }
         self.close(id, Resolution::Answered(answer)).map(|_| ()).ok_or(AnswerError::NotPending(id))
     }
+}
+
+const YEAR: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// A duration in whole milliseconds (saturating).
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }

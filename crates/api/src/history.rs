@@ -309,8 +309,19 @@ pub fn export_csv(
     now_ms: i64,
 ) -> Result<std::path::PathBuf, Failure> {
     let text = to_csv(&matching(&place.store()?, query)?)?;
+    save_export(place, dir, &format!("purse-history-{now_ms}.csv"), &text)
+}
+
+/// Writes an export as `name` in `dir` (by default the downloads folder, else the data
+/// dir); returns the file.
+pub(crate) fn save_export(
+    place: &DataDir,
+    dir: Option<std::path::PathBuf>,
+    name: &str,
+    text: &str,
+) -> Result<std::path::PathBuf, Failure> {
     let dir = dir.or_else(dirs::download_dir).unwrap_or_else(|| place.data_dir.clone());
-    let path = dir.join(format!("purse-history-{now_ms}.csv"));
+    let path = dir.join(name);
     std::fs::write(&path, text).map_err(Failure::file("write", &path))?;
     Ok(path)
 }

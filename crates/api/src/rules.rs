@@ -217,6 +217,135 @@ pub fn remove(place: &DataDir, id: i64) -> Result<(), Failure> {
     Ok(store.remove_rule(id)?)
 }
 
+/// A rule as `purse rules list --json` and the rules file show it: dollars with `$`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    /// Its id (the list shows it; the file leaves it out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// `api.example.com`, `*.example.com` or `*`.
+    pub site: String,
+    /// A path prefix (`/v1/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// A network (`eip155:8453`, `base`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network: Option<String>,
+    /// A token address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asset: Option<String>,
+    /// A payee address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pay_to: Option<String>,
+    /// `allow`, `ask` or `deny`.
+    pub action: String,
+    /// The most one payment may cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<String>,
+    /// Per local calendar day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily: Option<String>,
+    /// Per week from Monday.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekly: Option<String>,
+    /// Per local calendar month.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly: Option<String>,
+    /// Over the rule's life.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<String>,
+}
+
+/// The rules file: `[[rule]]` tables.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct RulesFile {
+    #[serde(default)]
+    rule: Vec<RuleFile>,
+}
+
+impl From<&Rule> for RuleFile {
+    fn from(rule: &Rule) -> Self {
+        let text = |u: Option<Usd>| u.map(|u| u.to_string());
+        Self {
+            id: Some(rule.id),
+            site: rule.host.clone(),
+            path: rule.path_prefix.clone(),
+            network: rule.network.clone(),
+            asset: rule.asset.clone(),
+            pay_to: rule.pay_to.clone(),
+            action: rule.action.to_string(),
+            max: text(rule.limits.max_per_payment),
+            daily: text(rule.limits.daily),
+            weekly: text(rule.limits.weekly),
+            monthly: text(rule.limits.monthly),
+            total: text(rule.limits.total),
+        }
+    }
+}
+
+impl RuleFile {
+    /// The rule it describes (id 0).
+    pub fn to_rule(&self) -> Result<Rule, Failure> {
+        let amount = |v: &Option<String>| {
+            v.as_deref()
+                .map(|t| t.parse::<Usd>().map_err(|e| Failure::Invalid(e.to_string())))
+                .transpose()
+        };
+        Ok(Rule {
+            id: 0,
+            host: normalize_host(&self.site).map_err(|e| Failure::Invalid(e.to_string()))?,
+            path_prefix: self.path.clone(),
+            network: self.network.as_deref().map(network).transpose()?,
+            asset: self.asset.as_deref().map(|a| address(a, "asset")).transpose()?,
+            pay_to: self.pay_to.as_deref().map(|a| address(a, "pay_to")).transpose()?,
+            action: self.action.parse::<Action>().map_err(Failure::Invalid)?,
+            limits: Limits {
+                max_per_payment: amount(&self.max)?,
+                daily: amount(&self.daily)?,
+                weekly: amount(&self.weekly)?,
+                monthly: amount(&self.monthly)?,
+                total: amount(&self.total)?,
+            },
+        })
+    }
+}
+
+/// Every rule as a rules file (TOML, `[[rule]]` tables without ids), as
+/// `purse rules export` writes it.
+pub fn export_toml(place: &DataDir) -> Result<String, Failure> {
+    let rules = place.store()?.rules()?;
+    let file = RulesFile {
+        rule: rules.iter().map(|r| RuleFile { id: None, ..RuleFile::from(r) }).collect(),
+    };
+    toml::to_string(&file)
+        .map_err(|e| Failure::Invalid(format!("the rules cannot be written: {e}")))
+}
+
+/// [`export_toml`] saved as `purse-rules-<now_ms>.toml` in `dir` (by default the downloads
+/// folder, else the data dir); returns the file.
+pub fn export_file(
+    place: &DataDir,
+    dir: Option<std::path::PathBuf>,
+    now_ms: i64,
+) -> Result<std::path::PathBuf, Failure> {
+    let text = export_toml(place)?;
+    crate::history::save_export(place, dir, &format!("purse-rules-{now_ms}.toml"), &text)
+}
+
+/// Adds the rules of a rules file (as [`export_toml`] writes it); every rule is checked
+/// before any is stored. Returns how many were added.
+pub fn import_toml(place: &DataDir, text: &str) -> Result<usize, Failure> {
+    let file: RulesFile =
+        toml::from_str(text).map_err(|e| Failure::Invalid(format!("not a rules file: {e}")))?;
+    let rules: Vec<Rule> = file.rule.iter().map(RuleFile::to_rule).collect::<Result<_, _>>()?;
+    let store = place.store()?;
+    for rule in &rules {
+        store.add_rule(rule, crate::now_ms())?;
+    }
+    Ok(rules.len())
+}
+
 /// The global caps over all rules, dollars (`None`: no cap).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

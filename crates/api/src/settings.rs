@@ -92,6 +92,23 @@ impl DataDir {
     }
 }
 
+/// Saves the settings (as [`DataDir::save_settings`]), then applies to `wallet`, the one
+/// running, what changes without a restart: the prompt timeout, for its next prompts.
+pub fn save(
+    place: &DataDir,
+    edit: &SettingsEdit,
+    wallet: Option<&crate::Wallet>,
+) -> Result<Config, Failure> {
+    let config = place.save_settings(edit)?;
+    if let Some(approvals) = wallet.map(crate::Wallet::approvals) {
+        let timeout = std::time::Duration::from_secs(config.policy.prompt_timeout_secs);
+        if approvals.timeout() != timeout {
+            approvals.set_timeout(timeout);
+        }
+    }
+    Ok(config)
+}
+
 fn create_private_dir(dir: &Path) -> Result<(), Failure> {
     std::fs::create_dir_all(dir).map_err(|e| {
         Failure::Settings(format!("cannot create the data dir {}: {e}", dir.display()))
@@ -234,8 +251,8 @@ pub struct SettingsEdit {
     pub network_preference: Vec<String>,
     /// `[rpc]`, network → URL.
     pub rpc: BTreeMap<String, String>,
-    /// `[policy] prompt_timeout_secs`: how long a payment waits for an answer (read at
-    /// start).
+    /// `[policy] prompt_timeout_secs`: how long a payment waits for an answer (a running
+    /// wallet applies it to its next prompts when saved through [`save`]).
     #[serde(default = "default_prompt_timeout")]
     pub prompt_timeout_secs: u64,
 }

@@ -165,6 +165,55 @@ async fn an_unanswered_prompt_times_out() {
 }
 
 #[tokio::test]
+async fn a_new_timeout_applies_to_the_next_prompt() {
+    let bed = bed("retimed", 60);
+    let approvals = bed.wallet.approvals().clone();
+    let _prompt = approvals.attach();
+    let mut events = approvals.subscribe();
+    let hook = Arc::new(bed.wallet.hook());
+
+    approvals.set_timeout(Duration::from_secs(1));
+    assert_eq!(approvals.timeout(), Duration::from_secs(1));
+    let first = {
+        let hook = hook.clone();
+        tokio::spawn(async move { run(&hook, "127.0.0.1", "1000").await })
+    };
+    let shown = next_ask(&mut events).await;
+    assert!(shown.expires_at_ms - purse_api::now_ms() <= 1_000);
+    // Changed while it waits: the prompt shown keeps its deadline.
+    approvals.set_timeout(Duration::from_secs(60));
+    assert_eq!(reason(&first.await.unwrap()), "timeout; no answer within 1 s");
+
+    // The next prompt waits the new timeout.
+    let second = {
+        let hook = hook.clone();
+        tokio::spawn(async move { run(&hook, "127.0.0.1", "1000").await })
+    };
+    let shown = next_ask(&mut events).await;
+    assert!(shown.expires_at_ms - purse_api::now_ms() > 50_000);
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(approvals.pending().len(), 1, "still waiting after the old timeout");
+    approvals.answer(shown.id, Answer::DenyOnce).unwrap();
+    assert!(reason(&second.await.unwrap()).starts_with("denied; you declined"));
+}
+
+#[test]
+fn saved_settings_set_the_running_wallets_timeout() {
+    let bed = bed("saved", 60);
+    let place = purse_api::DataDir::resolve(Some(bed.dir.clone()), "approvals").unwrap();
+    let edit = purse_api::SettingsEdit {
+        prompt_timeout_secs: 15,
+        ..purse_api::SettingsEdit::of(&place.config().unwrap())
+    };
+    purse_api::settings::save(&place, &edit, Some(&bed.wallet)).unwrap();
+    assert_eq!(bed.wallet.approvals().timeout(), Duration::from_secs(15));
+    // A refused save changes nothing.
+    let wrong = purse_api::SettingsEdit { prompt_timeout_secs: 1, ..edit };
+    assert!(purse_api::settings::save(&place, &wrong, Some(&bed.wallet)).is_err());
+    assert_eq!(bed.wallet.approvals().timeout(), Duration::from_secs(15));
+}
+
+#[tokio::test]
 async fn always_becomes_a_rule_and_never_blocks_the_site() {
     let bed = bed("remember", 60);
     let approvals = bed.wallet.approvals().clone();

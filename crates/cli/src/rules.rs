@@ -5,13 +5,13 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
+use purse_api::rules::RuleFile;
 use purse_core::{
     budget::Caps,
     money::Usd,
     rules::{Action, Limits, Rule, normalize_host},
 };
 use purse_store::Store;
-use serde::{Deserialize, Serialize};
 
 use crate::settings::{Context, Place};
 
@@ -118,82 +118,6 @@ impl RuleArgs {
             }
         }
         Ok(())
-    }
-}
-
-/// A rule as the list and the TOML file show it: dollars, not micros.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-struct RuleFile {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    id: Option<i64>,
-    site: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    path: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    network: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    asset: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pay_to: Option<String>,
-    action: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    max: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    daily: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    weekly: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    monthly: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    total: Option<String>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct RulesFile {
-    #[serde(default)]
-    rule: Vec<RuleFile>,
-}
-
-impl From<&Rule> for RuleFile {
-    fn from(rule: &Rule) -> Self {
-        let text = |u: Option<Usd>| u.map(|u| u.to_string());
-        Self {
-            id: Some(rule.id),
-            site: rule.host.clone(),
-            path: rule.path_prefix.clone(),
-            network: rule.network.clone(),
-            asset: rule.asset.clone(),
-            pay_to: rule.pay_to.clone(),
-            action: rule.action.to_string(),
-            max: text(rule.limits.max_per_payment),
-            daily: text(rule.limits.daily),
-            weekly: text(rule.limits.weekly),
-            monthly: text(rule.limits.monthly),
-            total: text(rule.limits.total),
-        }
-    }
-}
-
-impl RuleFile {
-    fn to_rule(&self) -> Result<Rule> {
-        let amount = |v: &Option<String>| v.as_deref().map(usd).transpose();
-        Ok(Rule {
-            id: 0,
-            host: normalize_host(&self.site)?,
-            path_prefix: self.path.clone(),
-            network: self.network.as_deref().map(network).transpose()?,
-            asset: self.asset.as_deref().map(|a| address(a, "asset")).transpose()?,
-            pay_to: self.pay_to.as_deref().map(|a| address(a, "pay_to")).transpose()?,
-            action: self.action.parse().map_err(anyhow::Error::msg)?,
-            limits: Limits {
-                max_per_payment: amount(&self.max)?,
-                daily: amount(&self.daily)?,
-                weekly: amount(&self.weekly)?,
-                monthly: amount(&self.monthly)?,
-                total: amount(&self.total)?,
-            },
-        })
     }
 }
 
@@ -332,33 +256,20 @@ impl RulesCommand {
                 Ok(())
             }
             Self::Export { file, place } => {
-                let (store, _) = open(&place)?;
-                let rules = store.rules()?;
-                let list = RulesFile {
-                    rule: rules
-                        .iter()
-                        .map(RuleFile::from)
-                        .map(|r| RuleFile { id: None, ..r })
-                        .collect(),
-                };
-                std::fs::write(&file, toml::to_string(&list)?)
+                let (store, context) = open(&place)?;
+                let text = purse_api::rules::export_toml(&context)?;
+                std::fs::write(&file, text)
                     .with_context(|| format!("cannot write {}", file.display()))?;
-                eprintln!("wrote {} rules to {}", rules.len(), file.display());
+                eprintln!("wrote {} rules to {}", store.rules()?.len(), file.display());
                 Ok(())
             }
             Self::Import { file, place } => {
                 let text = std::fs::read_to_string(&file)
                     .with_context(|| format!("cannot read {}", file.display()))?;
-                let list: RulesFile = toml::from_str(&text)
-                    .with_context(|| format!("{} is not a rules file", file.display()))?;
-                // Every rule is checked before any is stored.
-                let rules: Vec<Rule> =
-                    list.rule.iter().map(RuleFile::to_rule).collect::<Result<_>>()?;
-                let (store, _) = open(&place)?;
-                for rule in &rules {
-                    store.add_rule(rule, purse_api::now_ms())?;
-                }
-                eprintln!("added {} rules from {}", rules.len(), file.display());
+                let context = place.resolve()?;
+                let added = purse_api::rules::import_toml(&context, &text)
+                    .with_context(|| format!("cannot import {}", file.display()))?;
+                eprintln!("added {added} rules from {}", file.display());
                 Ok(())
             }
         }

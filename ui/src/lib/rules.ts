@@ -1,7 +1,7 @@
-// The Rules view's logic: an empty form, what a rule matches and allows in words, and how
-// much of each budget it used today.
+// The Rules view's logic: an empty form, what a rule matches and allows in words, how
+// much of each budget it used today, and what an import or export came to.
 
-import type { BudgetUse, RuleEdit } from "../ipc";
+import type { BudgetUse, IpcError, RuleEdit } from "../ipc";
 import { formatUsd } from "./format";
 
 /** A new rule's form: allow one site, $0.10 a payment, $1.00 a day. */
@@ -67,4 +67,11 @@ export function cleanRule(rule: RuleEdit): RuleEdit {
     monthly: clean(rule.monthly),
     total: clean(rule.total),
   };
+}
+
+/** What importing a rules file came to: `Added 2 rules from rules.toml`, or why not. */
+export function importText(file: string, outcome: { added: number } | IpcError): string {
+  if ("message" in outcome) return `${file} was not imported: ${outcome.message}`;
+  if (outcome.added === 0) return `${file} has no rules: nothing was added`;
+  return `Added ${outcome.added} ${outcome.added === 1 ? "rule" : "rules"} from ${file}`;
 }

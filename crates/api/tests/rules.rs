@@ -1,0 +1,125 @@
+//! Rules files on real data dirs: what `export_toml` writes, `import_toml` adds back into
+//! a fresh data dir, rule for rule; a file with a wrong rule adds nothing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+
+use purse_api::{
+    DataDir,
+    rules::{self, RuleEdit},
+};
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("purse-api-rules-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        Self(dir)
+    }
+
+    fn place(&self, name: &str) -> DataDir {
+        DataDir::resolve(Some(self.0.join(name)), "rules-test").unwrap()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn rule(site: &str, action: &str) -> RuleEdit {
+    RuleEdit {
+        site: site.into(),
+        path_prefix: None,
+        network: None,
+        asset: None,
+        pay_to: None,
+        action: action.into(),
+        max_per_payment: None,
+        daily: None,
+        weekly: None,
+        monthly: None,
+        total: None,
+    }
+}
+
+/// The rules without their ids, in order.
+fn listed(place: &DataDir) -> Vec<RuleEdit> {
+    rules::list(place, 0, purse_api::now_ms()).unwrap().into_iter().map(|v| v.rule).collect()
+}
+
+#[test]
+fn export_then_import_into_a_fresh_data_dir_round_trips_the_rules() {
+    let scratch = Scratch::new("roundtrip");
+    let from = scratch.place("from");
+    rules::add(
+        &from,
+        &RuleEdit {
+            max_per_payment: Some("0.10".into()),
+            daily: Some("$1".into()),
+            total: Some("25".into()),
+            ..rule("*.Example.com", "allow")
+        },
+    )
+    .unwrap();
+    rules::add(
+        &from,
+        &RuleEdit {
+            path_prefix: Some("/v1/".into()),
+            network: Some("base".into()),
+            asset: Some("0x833589fcd6edb6e08f4c7c32d4f71b54bda02913".into()),
+            pay_to: Some("0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC".into()),
+            ..rule("api.example.com", "deny")
+        },
+    )
+    .unwrap();
+    rules::add(&from, &rule("*", "ask")).unwrap();
+
+    let text = rules::export_toml(&from).unwrap();
+    // The format `purse rules export` writes: [[rule]] tables, no ids, dollars with `$`.
+    assert!(text.contains("[[rule]]\nsite = \"*.example.com\"\naction = \"allow\"\n"), "{text}");
+    assert!(text.contains("max = \"$0.10\"\ndaily = \"$1.00\"\ntotal = \"$25.00\"\n"), "{text}");
+    assert!(text.contains("network = \"eip155:8453\""), "{text}");
+    assert!(!text.contains("id ="), "{text}");
+
+    let to = scratch.place("to");
+    assert_eq!(rules::import_toml(&to, &text).unwrap(), 3);
+    assert_eq!(listed(&to), listed(&from));
+    assert_eq!(rules::export_toml(&to).unwrap(), text);
+
+    // Saved as a file (the app's Export), the same text.
+    let file = rules::export_file(&from, Some(scratch.0.clone()), 42).unwrap();
+    assert_eq!(file, scratch.0.join("purse-rules-42.toml"));
+    assert_eq!(std::fs::read_to_string(file).unwrap(), text);
+}
+
+#[test]
+fn a_wrong_file_adds_nothing() {
+    let scratch = Scratch::new("wrong");
+    let place = scratch.place("data");
+    let failure = rules::import_toml(&place, "[[rule]]\nsite = \"x.com\"\n").unwrap_err();
+    assert_eq!(failure.code(), "invalid");
+    assert!(failure.to_string().starts_with("not a rules file: "), "{failure}");
+    let unknown = "[[rule]]\nsite = \"x.com\"\naction = \"allow\"\ncolour = \"red\"\n";
+    assert_eq!(rules::import_toml(&place, unknown).unwrap_err().code(), "invalid");
+
+    // One bad rule among good ones: every rule is checked before any is stored.
+    let text = "[[rule]]\nsite = \"a.com\"\naction = \"allow\"\n\n\
+                [[rule]]\nsite = \"b.com\"\naction = \"allow\"\nnetwork = \"atlantis\"\n";
+    let failure = rules::import_toml(&place, text).unwrap_err();
+    assert_eq!(failure.to_string(), "\"atlantis\" is not a network Purse knows");
+    let text = "[[rule]]\nsite = \"a.com\"\naction = \"allow\"\nmax = \"lots\"\n";
+    assert!(
+        rules::import_toml(&place, text).unwrap_err().to_string().contains("not a dollar amount")
+    );
+    assert!(listed(&place).is_empty());
+
+    // An empty export imports as nothing.
+    let empty = rules::export_toml(&place).unwrap();
+    assert_eq!(rules::import_toml(&place, &empty).unwrap(), 0);
+    assert_eq!(rules::import_toml(&place, "").unwrap(), 0);
+}
