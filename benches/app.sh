@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Desktop app benchmark, under Xvfb with a throwaway D-Bus session and keyring: cold start
-# (launch → the proxy accepting connections, and → the main window mapped), and idle RSS of
-# the app with its WebKit child processes. Release build. Prints figures; asserts nothing.
+# (launch → the proxy accepting connections, and → the main window mapped), idle RSS and
+# PSS of the app with its WebKit child processes, and popup latency (a 402 through the app's
+# proxy → the approval popup mapped). Release build. Prints figures; asserts nothing.
 # (Xvfb has no tray host, so the tray costs what an unseen icon costs.)
 #
 # Usage: benches/app.sh [cold starts, default 5]
@@ -19,6 +20,7 @@ if [ -z "${PURSE_BENCH_INNER:-}" ]; then
     say "building the app (release)"
     cargo build --quiet --release -p purse-app
   fi
+  cargo build --quiet --release -p purse-cli --bin purse
   say "measuring under Xvfb ($RUNS cold starts, then idle memory)"
   exec env PURSE_BENCH_INNER=1 dbus-run-session -- \
     xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" bash "$0" "$RUNS"
@@ -28,11 +30,13 @@ fi
 export XDG_DATA_HOME="$(mktemp -d)"
 printf 'purse-bench\n' | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 APP="${PURSE_APP:-$CARGO_TARGET_DIR/release/purse-app}"
+PURSE="$CARGO_TARGET_DIR/release/purse"
 DATA="$(mktemp -d)"
 export PURSE_DATA_DIR="$DATA" PURSE_PROFILE="bench-$$" PURSE_LOG=warn
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 export PURSE_LISTEN="127.0.0.1:$PORT"
-trap 'rm -rf "$DATA" "$XDG_DATA_HOME"' EXIT
+SERVER_PID=""
+trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$DATA" "$XDG_DATA_HOME"' EXIT
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 accepting() { (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; }
@@ -97,4 +101,56 @@ for pid in $(tree_pids "$APP_PID"); do
   printf 'idle %-18s RSS %6d KiB  PSS %6d KiB\n' "$name" "$rss" "$pss"
 done
 printf 'idle total: RSS %d MiB, PSS %d MiB (target 150 MB)\n' $((total / 1024)) $((pss_total / 1024))
+stop_app "$APP_PID"
+
+# Popup latency: a server on loopback answers 402 with the golden vector's Base Sepolia
+# requirement (its resource set to the URL asked); the wallet has an account and no rule,
+# so it asks. Measured from curl starting to the popup window mapped (polled every few ms).
+# A prompt timeout of 2 s hides the popup again between samples.
+"$PURSE" account new --quiet >/dev/null
+CONFIG="$DATA/config.toml"
+touch "$CONFIG"
+sed -i '/^prompt_timeout_secs/d' "$CONFIG"
+if grep -q '^\[policy\]' "$CONFIG"; then
+  sed -i '/^\[policy\]/a prompt_timeout_secs = 2' "$CONFIG"
+else
+  printf '[policy]\nprompt_timeout_secs = 2\n' >> "$CONFIG"
+fi
+SERVER_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+VECTOR="$ROOT/../shared/x402/vectors/v2-base-sepolia-usdc.json" python3 - "$SERVER_PORT" <<'PY' &
+import base64, http.server, json, os, sys
+required = json.load(open(os.environ["VECTOR"]))["response_402"]["payment_required"]
+class Paywall(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = dict(required, resource=dict(required["resource"], url=f"http://127.0.0.1:{sys.argv[1]}{self.path}"))
+        self.send_response(402)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("PAYMENT-REQUIRED", base64.b64encode(json.dumps(body).encode()).decode())
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Paywall).serve_forever()
+PY
+SERVER_PID=$!
+popup_shown() { xwininfo -name 'Purse — approve a payment' 2>/dev/null | grep -q 'Map State: IsViewable'; }
+launch
+sleep 3
+latencies=()
+for i in $(seq "$RUNS"); do
+  start="$(now_ms)"
+  curl -s -o /dev/null --noproxy '' -x "http://127.0.0.1:$PORT" "http://127.0.0.1:$SERVER_PORT/premium-$i" &
+  CURL_PID=$!
+  shown=""
+  while [ -z "$shown" ]; do
+    if popup_shown; then shown=$(( $(now_ms) - start )); fi
+    [ $(( $(now_ms) - start )) -gt 10000 ] && shown=timeout
+  done
+  latencies+=("$shown")
+  printf 'popup %d: shown %s ms after the request\n' "$i" "$shown"
+  wait "$CURL_PID" 2>/dev/null || true
+  for _ in $(seq 100); do popup_shown || break; sleep 0.05; done
+done
+printf 'popup latency median: %s ms (target 300)\n' "$(median "${latencies[@]}")"
 stop_app "$APP_PID"
