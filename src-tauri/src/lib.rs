@@ -8,7 +8,6 @@ mod commands;
 mod popup;
 mod tray;
 mod watch;
-mod windows;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Mutex};
 
@@ -107,7 +106,7 @@ fn instance_id(profile: &str) -> String {
 }
 
 fn show_main(app: &tauri::AppHandle) {
-    if let Some(window) = app.get_webview_window(windows::MAIN) {
+    if let Some(window) = app.get_webview_window("main") {
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
@@ -179,7 +178,6 @@ pub fn run(startup: Startup) -> Result<(), Box<dyn std::error::Error>> {
         .invoke_handler(commands::handler())
         .setup(move |app| {
             let handle = app.handle().clone();
-            windows::create(&handle);
             start_service(handle.clone(), &startup, place.clone());
             if let Err(error) = tray::create(&handle) {
                 tracing::warn!("no tray icon: {error}");
@@ -190,7 +188,7 @@ pub fn run(startup: Startup) -> Result<(), Box<dyn std::error::Error>> {
         .on_window_event(|window, event| {
             // Closing a window hides it: the wallet lives on in the tray until Quit.
             if let WindowEvent::CloseRequested { api, .. } = event
-                && (window.label() == windows::POPUP || tray::has_tray(window.app_handle()))
+                && (window.label() == "popup" || tray::has_tray(window.app_handle()))
             {
                 api.prevent_close();
                 let _ = window.hide();

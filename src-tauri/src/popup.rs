@@ -1,6 +1,6 @@
 //! The approval popup as the wallet's prompt: the app attaches itself for its whole life
 //! (so payments no rule allows wait for an answer instead of being refused), shows the
-//! popup — created hidden at start ([`crate::windows`]) — on top and focused when a payment asks, tells it the
+//! popup — created hidden at start — on top and focused when a payment asks, tells it the
 //! queue changed (`pending-changed`), and hides it once nothing is waiting.
 
 use std::sync::Arc;
@@ -9,7 +9,8 @@ use purse_api::{Approvals, Event};
 use tauri::{AppHandle, Emitter as _, Manager as _};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::windows::POPUP;
+/// The popup window's label.
+const POPUP: &str = "popup";
 
 /// Attaches the app as a prompt and follows the prompts on a thread of their own.
 pub(crate) fn attach(app: &AppHandle, approvals: Arc<Approvals>) {
