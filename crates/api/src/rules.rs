@@ -28,13 +28,15 @@ fn amount(what: &str, text: Option<&str>) -> Result<Option<Usd>, Failure> {
     }
 }
 
-fn address(text: &str, what: &str) -> Result<String, Failure> {
+/// A token or payee address, checksummed; `what` names it in the error.
+pub fn address(text: &str, what: &str) -> Result<String, Failure> {
     purse_x402::exact::parse_address(text.trim())
         .map(|a| a.to_checksum(None))
         .ok_or_else(|| Failure::Invalid(format!("{what} {text:?} is not an address")))
 }
 
-fn network(text: &str) -> Result<String, Failure> {
+/// A network Purse knows, by CAIP-2 id or v1 name, as its CAIP-2 id.
+pub fn network(text: &str) -> Result<String, Failure> {
     let text = text.trim();
     purse_x402::registry::network_by_caip2(text)
         .or_else(|| purse_x402::registry::network_by_v1_name(text))

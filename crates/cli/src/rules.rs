@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
-use purse_api::rules::RuleFile;
+use purse_api::rules::{RuleFile, address, network};
 use purse_core::{
     budget::Caps,
     money::Usd,
@@ -65,19 +65,6 @@ pub(crate) struct RuleArgs {
     /// Over the rule's life, in dollars.
     #[arg(long, value_name = "USD")]
     total: Option<String>,
-}
-
-fn address(text: &str, what: &str) -> Result<String> {
-    purse_x402::exact::parse_address(text.trim())
-        .map(|a| a.to_checksum(None))
-        .with_context(|| format!("{what} {text:?} is not an address"))
-}
-
-fn network(text: &str) -> Result<String> {
-    purse_x402::registry::network_by_caip2(text)
-        .or_else(|| purse_x402::registry::network_by_v1_name(text))
-        .map(|n| n.caip2())
-        .with_context(|| format!("{text:?} is not a network Purse knows"))
 }
 
 impl RuleArgs {
