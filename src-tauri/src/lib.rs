@@ -8,6 +8,7 @@ mod commands;
 mod popup;
 mod tray;
 mod watch;
+mod windows;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Mutex};
 
@@ -15,11 +16,16 @@ use purse_api::{DataDir, Service, ServiceOptions, Wallet};
 use serde::Serialize;
 use tauri::{Emitter as _, Manager as _, RunEvent, WindowEvent};
 
-/// What the app starts with: `--data-dir DIR` (else `PURSE_DATA_DIR`), `PURSE_PROFILE`,
-/// and `PURSE_LISTEN` (an address to listen on instead of config.toml's; port 0 picks one).
+/// The argument that starts the app in the tray.
+const HIDDEN: &str = "--hidden";
+
+/// What the app starts with: `--data-dir DIR` (else `PURSE_DATA_DIR`), `--hidden` (start
+/// in the tray without the main window, as login autostart does), `PURSE_PROFILE`, and
+/// `PURSE_LISTEN` (an address to listen on instead of config.toml's; port 0 picks one).
 #[derive(Debug, Clone)]
 pub struct Startup {
     data_dir: Option<PathBuf>,
+    hidden: bool,
     profile: String,
     listen: Option<SocketAddr>,
     utc_offset_secs: i32,
@@ -32,9 +38,12 @@ impl Startup {
         utc_offset_secs: i32,
     ) -> Result<Self, String> {
         let mut data_dir = std::env::var_os("PURSE_DATA_DIR").map(PathBuf::from);
+        let mut hidden = false;
         let mut args = args.peekable();
         while let Some(arg) = args.next() {
-            if let Some(dir) = arg.strip_prefix("--data-dir=") {
+            if arg == HIDDEN {
+                hidden = true;
+            } else if let Some(dir) = arg.strip_prefix("--data-dir=") {
                 data_dir = Some(dir.into());
             } else if arg == "--data-dir" {
                 data_dir = Some(args.next().ok_or("--data-dir needs a directory")?.into());
@@ -47,7 +56,7 @@ impl Startup {
             }
             _ => None,
         };
-        Ok(Self { data_dir, profile, listen, utc_offset_secs })
+        Ok(Self { data_dir, hidden, profile, listen, utc_offset_secs })
     }
 }
 
@@ -105,14 +114,6 @@ fn instance_id(profile: &str) -> String {
     format!("app.purse.wallet.p_{safe}")
 }
 
-fn show_main(app: &tauri::AppHandle) {
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
-}
-
 /// Starts the proxy and the wallet on a thread, then reports to the windows and the tray.
 fn start_service(app: tauri::AppHandle, startup: &Startup, place: DataDir) {
     let mut options = ServiceOptions::new(place, startup.utc_offset_secs);
@@ -165,12 +166,12 @@ pub fn run(startup: Startup) -> Result<(), Box<dyn std::error::Error>> {
         .plugin(
             tauri_plugin_single_instance::Builder::new()
                 .dbus_id(instance_id(&startup.profile))
-                .callback(|app, _args, _cwd| show_main(app))
+                .callback(|app, _args, _cwd| windows::show_main(app))
                 .build(),
         )
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
+            Some(vec![HIDDEN]),
         ))
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
@@ -178,6 +179,9 @@ pub fn run(startup: Startup) -> Result<(), Box<dyn std::error::Error>> {
         .invoke_handler(commands::handler())
         .setup(move |app| {
             let handle = app.handle().clone();
+            if !startup.hidden {
+                windows::show_main(&handle);
+            }
             start_service(handle.clone(), &startup, place.clone());
             if let Err(error) = tray::create(&handle) {
                 tracing::warn!("no tray icon: {error}");
@@ -186,9 +190,10 @@ pub fn run(startup: Startup) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         })
         .on_window_event(|window, event| {
-            // Closing a window hides it: the wallet lives on in the tray until Quit.
+            // Closing the popup hides it (its payments still wait, until their timeout).
+            // The main window closes; the wallet lives on in the tray until Quit.
             if let WindowEvent::CloseRequested { api, .. } = event
-                && (window.label() == "popup" || tray::has_tray(window.app_handle()))
+                && window.label() == windows::POPUP
             {
                 api.prevent_close();
                 let _ = window.hide();
@@ -196,6 +201,12 @@ pub fn run(startup: Startup) -> Result<(), Box<dyn std::error::Error>> {
         })
         .build(tauri::generate_context!())?;
     app.run(|app, event| {
+        // The last window closing is not Quit while there is a tray to come back from.
+        if let RunEvent::ExitRequested { code: None, api, .. } = &event
+            && tray::has_tray(app)
+        {
+            api.prevent_exit();
+        }
         if let RunEvent::Exit = event {
             let state = app.state::<AppState>();
             let service = state.service.lock().ok().and_then(|mut slot| slot.take());
@@ -205,4 +216,24 @@ pub fn run(startup: Startup) -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn startup(args: &[&str]) -> Result<Startup, String> {
+        Startup::from_env(args.iter().map(|a| a.to_string()), 0)
+    }
+
+    #[test]
+    fn hidden_starts_in_the_tray_and_the_data_dir_comes_from_the_arguments() {
+        let plain = startup(&["--data-dir", "/tmp/purse-a"]).unwrap();
+        assert!(!plain.hidden);
+        assert_eq!(plain.data_dir.as_deref(), Some(std::path::Path::new("/tmp/purse-a")));
+        let hidden = startup(&["--hidden", "--data-dir=/tmp/purse-b"]).unwrap();
+        assert!(hidden.hidden);
+        assert_eq!(hidden.data_dir.as_deref(), Some(std::path::Path::new("/tmp/purse-b")));
+        assert!(startup(&["--data-dir"]).is_err());
+    }
 }

@@ -1,16 +1,19 @@
 //! The approval popup as the wallet's prompt: the app attaches itself for its whole life
 //! (so payments no rule allows wait for an answer instead of being refused), shows the
-//! popup — created hidden at start — on top and focused when a payment asks, tells it the
-//! queue changed (`pending-changed`), and hides it once nothing is waiting.
+//! popup on top and focused when a payment asks — making it first if it is gone
+//! ([`crate::windows`]) — tells it the queue changed (`pending-changed`), hides it once
+//! nothing is waiting, and lets it go when nothing has asked for a while.
+//!
+//! One thread does all of that, in the order the events come, so a popup being let go is
+//! never the one a new payment is shown in.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use purse_api::{Approvals, Event};
-use tauri::{AppHandle, Emitter as _, Manager as _};
-use tokio::sync::broadcast::error::RecvError;
+use tauri::{AppHandle, Emitter as _, Manager as _, WebviewWindow};
+use tokio::{sync::broadcast::error::RecvError, time::Instant};
 
-/// The popup window's label.
-const POPUP: &str = "popup";
+use crate::windows::{self, POPUP, POPUP_KEPT};
 
 /// Attaches the app as a prompt and follows the prompts on a thread of their own.
 pub(crate) fn attach(app: &AppHandle, approvals: Arc<Approvals>) {
@@ -20,17 +23,36 @@ pub(crate) fn attach(app: &AppHandle, approvals: Arc<Approvals>) {
     let spawned = std::thread::Builder::new().name("purse-prompt".into()).spawn(move || {
         // Held while the app lives: the app answers.
         let _guard = guard;
+        // When a hidden popup is let go, if nothing asks before.
+        let mut let_go: Option<Instant> = None;
         loop {
-            match events.blocking_recv() {
-                Ok(Event::Asked(_)) => show(&app),
-                Ok(Event::Closed { .. }) | Err(RecvError::Lagged(_)) => {
+            let next = tauri::async_runtime::block_on(async {
+                match let_go {
+                    Some(at) => tokio::time::timeout_at(at, events.recv()).await.ok(),
+                    None => Some(events.recv().await),
+                }
+            });
+            match next {
+                Some(Ok(Event::Asked(_))) => {
+                    let_go = None;
+                    show(&app, &approvals);
+                }
+                Some(Ok(Event::Closed { .. }) | Err(RecvError::Lagged(_))) => {
                     if approvals.pending().is_empty() {
                         hide(&app);
+                        let_go = Some(Instant::now() + POPUP_KEPT);
                     } else {
-                        show(&app);
+                        let_go = None;
+                        show(&app, &approvals);
                     }
                 }
-                Err(RecvError::Closed) => return,
+                Some(Err(RecvError::Closed)) => return,
+                None => {
+                    let_go = None;
+                    if approvals.pending().is_empty() {
+                        destroy(&app);
+                    }
+                }
             }
         }
     });
@@ -39,15 +61,33 @@ pub(crate) fn attach(app: &AppHandle, approvals: Arc<Approvals>) {
     }
 }
 
-fn show(app: &AppHandle) {
-    let _ = app.emit_to(POPUP, "pending-changed", ());
-    if let Some(popup) = app.get_webview_window(POPUP) {
-        if !popup.is_visible().unwrap_or(false) {
-            let _ = popup.unminimize();
-            let _ = popup.show();
+/// Brings a popup with payments in its queue to the front.
+fn raise(popup: &WebviewWindow) {
+    if !popup.is_visible().unwrap_or(false) {
+        let _ = popup.unminimize();
+        let _ = popup.show();
+    }
+    let _ = popup.set_always_on_top(true);
+    let _ = popup.set_focus();
+}
+
+fn show(app: &AppHandle, approvals: &Arc<Approvals>) {
+    let approvals = approvals.clone();
+    let asked = std::time::Instant::now();
+    // A new popup is shown once its page has loaded, if a payment still waits then.
+    let made = windows::popup(app, move |popup| {
+        tracing::debug!("the new popup's page loaded {:?} after the ask", asked.elapsed());
+        if !approvals.pending().is_empty() {
+            raise(popup);
         }
-        let _ = popup.set_always_on_top(true);
-        let _ = popup.set_focus();
+    });
+    match made {
+        Ok(Some(popup)) => {
+            let _ = app.emit_to(POPUP, "pending-changed", ());
+            raise(&popup);
+        }
+        Ok(None) => tracing::debug!("the popup was made in {:?}", asked.elapsed()),
+        Err(error) => tracing::error!("the approval popup could not be made: {error}"),
     }
 }
 
@@ -56,4 +96,24 @@ fn hide(app: &AppHandle) {
     if let Some(popup) = app.get_webview_window(POPUP) {
         let _ = popup.hide();
     }
+}
+
+/// Lets the hidden popup and its web process go, and waits until it is gone (a popup
+/// made meanwhile would clash with its label).
+fn destroy(app: &AppHandle) {
+    let Some(popup) = app.get_webview_window(POPUP) else { return };
+    if popup.is_visible().unwrap_or(false) {
+        return;
+    }
+    if let Err(error) = popup.destroy() {
+        tracing::warn!("the hidden popup could not be let go: {error}");
+        return;
+    }
+    for _ in 0..100 {
+        if app.get_webview_window(POPUP).is_none() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    tracing::warn!("the hidden popup is still there a second after it was let go");
 }

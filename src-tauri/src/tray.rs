@@ -51,7 +51,7 @@ pub(crate) fn create(app: &AppHandle) -> tauri::Result<()> {
     )?;
     let mut tray = TrayIconBuilder::with_id("purse").tooltip("Purse").menu(&menu).on_menu_event(
         |app, event| match event.id().as_ref() {
-            "open" => crate::show_main(app),
+            "open" => crate::windows::show_main(app),
             "pause" => {
                 let place = app.state::<AppState>().place.clone();
                 let paused = purse_api::rules::paused(&place).unwrap_or(false);

@@ -19,6 +19,18 @@ use std::{
 
 use serde_json::{Value, json};
 
+/// Makes the page paint for about a second: a 1-pixel dot at 1% opacity in the bottom-right
+/// corner changes colour each frame, then goes.
+const REPAINT: &str = "const dot = document.createElement('div');
+dot.style.cssText = 'position:fixed;right:0;bottom:0;width:1px;height:1px;opacity:0.01;pointer-events:none';
+document.body.appendChild(dot);
+let frame = 0;
+const tick = () => {
+  dot.style.background = frame % 2 ? '#000' : '#fff';
+  if (++frame < 60) requestAnimationFrame(tick); else dot.remove();
+};
+requestAnimationFrame(tick);";
+
 /// A boxed error with a message fit for a failing test.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -72,6 +84,36 @@ fn find_program(name: &str) -> Result<PathBuf, Error> {
 
 fn free_port() -> Result<u16, Error> {
     Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+}
+
+/// Asks the top-level window titled `title` to close, as a window manager's close button
+/// does (a `WM_DELETE_WINDOW` message); Xvfb runs no window manager to do it. Whether such
+/// a window was found.
+pub fn close_window_titled(title: &str) -> Result<bool, Error> {
+    use x11rb::{
+        connection::Connection as _,
+        protocol::xproto::{AtomEnum, ClientMessageEvent, ConnectionExt as _, EventMask},
+    };
+    let (conn, screen) = x11rb::connect(None)?;
+    let root = conn.setup().roots.get(screen).ok_or("no X screen")?.root;
+    let atom =
+        |name: &[u8]| -> Result<u32, Error> { Ok(conn.intern_atom(false, name)?.reply()?.atom) };
+    let (protocols, delete) = (atom(b"WM_PROTOCOLS")?, atom(b"WM_DELETE_WINDOW")?);
+    for window in conn.query_tree(root)?.reply()?.children {
+        let name = conn.get_property(false, window, AtomEnum::WM_NAME, AtomEnum::ANY, 0, 256)?;
+        if name.reply()?.value == title.as_bytes() {
+            let message = ClientMessageEvent::new(
+                32,
+                window,
+                protocols,
+                [delete, x11rb::CURRENT_TIME, 0, 0, 0],
+            );
+            conn.send_event(false, window, EventMask::NO_EVENT, message)?;
+            conn.flush()?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// A running `tauri-driver`, killed on drop.
@@ -231,8 +273,13 @@ impl Session {
     }
 
     /// Saves a PNG screenshot of the current window.
+    ///
+    /// WebKitWebDriver takes it after the page's next paint, and a page drawn without GPU
+    /// compositing (as the app draws) that has nothing to change never paints again: the
+    /// page is first made to paint a few frames, in a pixel nobody sees.
     pub fn screenshot(&self, path: &Path) -> Result<(), Error> {
         use base64::Engine as _;
+        self.post("execute/sync", &serde_json::json!({ "script": REPAINT, "args": [] }))?;
         let data = self.get("screenshot")?;
         let png = base64::engine::general_purpose::STANDARD
             .decode(data.as_str().ok_or("no screenshot data")?)?;

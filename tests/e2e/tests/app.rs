@@ -14,7 +14,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use purse_e2e::{Driver, Session, app_binary, artifacts_dir, bin_dir, testbed::Testbed};
+use purse_e2e::{
+    Driver, Session, app_binary, artifacts_dir, bin_dir, close_window_titled, testbed::Testbed,
+};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -304,4 +306,32 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     assert!(today.contains("$0.003"), "{today}");
     shot(&session, &shots, "dashboard");
     eprintln!("screenshots in {}", shots.display());
+
+    // Closing the main window lets it go, not the wallet: the proxy still pays by the rule,
+    // and launching the app again (one instance per profile) makes a new main window.
+    assert!(close_window_titled("Purse").unwrap(), "no window titled Purse");
+    let gone = session
+        .wait_for(WAIT, |s| s.window_handles().ok().filter(|handles| !handles.contains(&main)));
+    assert!(gone.is_some(), "the main window is still there");
+    let before = paid_to();
+    let got = curl(&proxy, &weather, 30).join().unwrap();
+    assert_eq!(got.status, "200", "{got:?}");
+    assert_eq!(paid_to(), before + 1_000);
+    let mut second = Command::new(app_binary().unwrap())
+        .env("PURSE_DATA_DIR", &place.dir)
+        .env("PURSE_PROFILE", &place.profile)
+        .env("PURSE_LISTEN", "127.0.0.1:0")
+        .spawn()
+        .unwrap();
+    let handed_over = session.wait_for(WAIT, |_| second.try_wait().ok().flatten());
+    if handed_over.is_none() {
+        let _ = second.kill();
+    }
+    assert!(handed_over.is_some_and(|s| s.success()), "a second app ran: {handed_over:?}");
+    let reopened = session.wait_for(WAIT, |s| {
+        s.window_handles().ok()?.into_iter().find(|handle| {
+            s.switch_to_window(handle).is_ok() && s.element("button[data-view=dashboard]").is_ok()
+        })
+    });
+    assert!(reopened.is_some_and(|handle| handle != main), "no new main window");
 }
