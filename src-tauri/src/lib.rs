@@ -166,7 +166,12 @@ pub fn run(startup: Startup) -> Result<(), Box<dyn std::error::Error>> {
         .plugin(
             tauri_plugin_single_instance::Builder::new()
                 .dbus_id(instance_id(&startup.profile))
-                .callback(|app, _args, _cwd| windows::show_main(app))
+                .callback(|app, args, _cwd| {
+                    // A second launch shows the window, unless it asks for the tray only.
+                    if !args.iter().any(|arg| arg == HIDDEN) {
+                        windows::show_main(app);
+                    }
+                })
                 .build(),
         )
         .plugin(tauri_plugin_autostart::init(
@@ -179,13 +184,14 @@ pub fn run(startup: Startup) -> Result<(), Box<dyn std::error::Error>> {
         .invoke_handler(commands::handler())
         .setup(move |app| {
             let handle = app.handle().clone();
-            if !startup.hidden {
-                windows::show_main(&handle);
-            }
-            start_service(handle.clone(), &startup, place.clone());
             if let Err(error) = tray::create(&handle) {
                 tracing::warn!("no tray icon: {error}");
             }
+            // Without a tray to come back from, the window shows even with --hidden.
+            if !startup.hidden || !tray::has_tray(&handle) {
+                windows::show_main(&handle);
+            }
+            start_service(handle.clone(), &startup, place.clone());
             watch::spawn(handle.clone(), place);
             Ok(())
         })

@@ -15,6 +15,10 @@ use tokio::{sync::broadcast::error::RecvError, time::Instant};
 
 use crate::windows::{self, POPUP, POPUP_KEPT};
 
+/// A popup just made is shown when its page has loaded; should that event be missed (Tauri
+/// drops it when the page loads before the window is registered), it is shown after this.
+const RAISE_ANYWAY: Duration = Duration::from_secs(1);
+
 /// Attaches the app as a prompt and follows the prompts on a thread of their own.
 pub(crate) fn attach(app: &AppHandle, approvals: Arc<Approvals>) {
     let guard = approvals.attach();
@@ -25,9 +29,12 @@ pub(crate) fn attach(app: &AppHandle, approvals: Arc<Approvals>) {
         let _guard = guard;
         // When a hidden popup is let go, if nothing asks before.
         let mut let_go: Option<Instant> = None;
+        // When a popup just made is raised even if its page-load event was missed.
+        let mut raise_by: Option<Instant> = None;
         loop {
+            let wake = let_go.into_iter().chain(raise_by).min();
             let next = tauri::async_runtime::block_on(async {
-                match let_go {
+                match wake {
                     Some(at) => tokio::time::timeout_at(at, events.recv()).await.ok(),
                     None => Some(events.recv().await),
                 }
@@ -35,12 +42,14 @@ pub(crate) fn attach(app: &AppHandle, approvals: Arc<Approvals>) {
             match next {
                 Some(Ok(Event::Asked(_))) => {
                     let_go = None;
-                    show(&app, &approvals);
+                    if show(&app, &approvals) {
+                        raise_by = Some(Instant::now() + RAISE_ANYWAY);
+                    }
                 }
                 Some(Ok(Event::Closed { .. }) | Err(RecvError::Lagged(_))) => {
                     if approvals.pending().is_empty() {
                         hide(&app);
-                        let_go = Some(Instant::now() + POPUP_KEPT);
+                        (let_go, raise_by) = (Some(Instant::now() + POPUP_KEPT), None);
                     } else {
                         let_go = None;
                         show(&app, &approvals);
@@ -48,9 +57,22 @@ pub(crate) fn attach(app: &AppHandle, approvals: Arc<Approvals>) {
                 }
                 Some(Err(RecvError::Closed)) => return,
                 None => {
-                    let_go = None;
-                    if approvals.pending().is_empty() {
-                        destroy(&app);
+                    let now = Instant::now();
+                    if raise_by.is_some_and(|at| at <= now) {
+                        raise_by = None;
+                        if let Some(popup) = app.get_webview_window(POPUP)
+                            && !approvals.pending().is_empty()
+                            && !popup.is_visible().unwrap_or(false)
+                        {
+                            tracing::debug!("the new popup is raised without its page-load event");
+                            raise(&popup);
+                        }
+                    }
+                    if let_go.is_some_and(|at| at <= now) {
+                        let_go = None;
+                        if approvals.pending().is_empty() {
+                            destroy(&app);
+                        }
                     }
                 }
             }
@@ -71,7 +93,8 @@ fn raise(popup: &WebviewWindow) {
     let _ = popup.set_focus();
 }
 
-fn show(app: &AppHandle, approvals: &Arc<Approvals>) {
+/// Shows the popup with its queue; whether it had to be made (it shows itself once loaded).
+fn show(app: &AppHandle, approvals: &Arc<Approvals>) -> bool {
     let approvals = approvals.clone();
     let asked = std::time::Instant::now();
     // A new popup is shown once its page has loaded, if a payment still waits then.
@@ -85,9 +108,16 @@ fn show(app: &AppHandle, approvals: &Arc<Approvals>) {
         Ok(Some(popup)) => {
             let _ = app.emit_to(POPUP, "pending-changed", ());
             raise(&popup);
+            false
         }
-        Ok(None) => tracing::debug!("the popup was made in {:?}", asked.elapsed()),
-        Err(error) => tracing::error!("the approval popup could not be made: {error}"),
+        Ok(None) => {
+            tracing::debug!("the popup was made in {:?}", asked.elapsed());
+            true
+        }
+        Err(error) => {
+            tracing::error!("the approval popup could not be made: {error}");
+            false
+        }
     }
 }
 
@@ -109,11 +139,11 @@ fn destroy(app: &AppHandle) {
         tracing::warn!("the hidden popup could not be let go: {error}");
         return;
     }
-    for _ in 0..100 {
+    for _ in 0..500 {
         if app.get_webview_window(POPUP).is_none() {
             return;
         }
         std::thread::sleep(Duration::from_millis(10));
     }
-    tracing::warn!("the hidden popup is still there a second after it was let go");
+    tracing::warn!("the hidden popup is still there 5 s after it was let go");
 }

@@ -39,8 +39,16 @@ fn declared<'a>(
     WebviewWindowBuilder::from_config(app, config)
 }
 
-/// Shows the main window, making it if it is gone, and brings it to the front.
+/// Shows the main window, making it if it is gone, and brings it to the front. On the main
+/// thread, so that two callers (the tray, a second launch) cannot both make one.
 pub(crate) fn show_main(app: &AppHandle) {
+    let handle = app.clone();
+    if let Err(error) = app.run_on_main_thread(move || show_main_here(&handle)) {
+        tracing::error!("the main window could not be shown: {error}");
+    }
+}
+
+fn show_main_here(app: &AppHandle) {
     if let Some(window) = app.get_webview_window(MAIN) {
         let _ = window.unminimize();
         let _ = window.show();

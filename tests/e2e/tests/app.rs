@@ -102,10 +102,21 @@ fn enabled(session: &Session, css: &str) -> bool {
         .is_ok_and(|v| v.as_bool() == Some(true))
 }
 
+/// The current window's `document.visibilityState`.
+fn visibility(session: &Session) -> String {
+    let script = "return document.visibilityState;";
+    session
+        .post("execute/sync", &serde_json::json!({ "script": script, "args": [] }))
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// The id of the payment the popup shows, if it shows one.
 fn shown_prompt(session: &Session) -> Option<String> {
-    let script =
-        "const a = document.querySelector('article.approval'); return a ? a.dataset.id : null;";
+    // Only a popup on screen counts: a hidden one's page still answers WebDriver.
+    let script = "const a = document.querySelector('article.approval');
+        return a && document.visibilityState === 'visible' ? a.dataset.id : null;";
     session
         .post("execute/sync", &serde_json::json!({ "script": script, "args": [] }))
         .ok()
@@ -247,11 +258,11 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
         let handles = s.window_handles().ok()?;
         let popup = handles.iter().find(|h| **h != main)?;
         s.switch_to_window(popup).ok()?;
-        let empty = text_of(s, "[data-testid=empty]");
+        let empty = text_of(s, "[data-testid=empty]").filter(|_| visibility(s) == "hidden");
         s.switch_to_window(&main).ok()?;
         empty
     });
-    assert!(queue.is_some(), "the popup still shows a payment");
+    assert!(queue.is_some(), "the popup still shows a payment, or is still on screen");
 
     // The Rules view lists the remembered rule with its budget's use today.
     session.click("button[data-view=rules]").unwrap();
@@ -333,5 +344,20 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
             s.switch_to_window(handle).is_ok() && s.element("button[data-view=dashboard]").is_ok()
         })
     });
-    assert!(reopened.is_some_and(|handle| handle != main), "no new main window");
+    let main = reopened.filter(|handle| *handle != main).expect("no new main window");
+
+    // A popup nothing needed for a minute is let go, and the next payment that asks (the
+    // rule removed) makes it again; denied, nothing is paid.
+    let let_go = session.wait_for(Duration::from_secs(90), |s| {
+        s.window_handles().ok().filter(|handles| handles.len() == 1)
+    });
+    assert_eq!(let_go, Some(vec![main.clone()]), "the hidden popup was not let go");
+    let out = place.purse(&["rules", "remove", "1"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let before = paid_to();
+    let request = curl(&proxy, &weather, 60);
+    reach_popup(&session, &main, None);
+    session.click("[data-testid=deny]").unwrap();
+    assert_eq!(request.join().unwrap().status, "402");
+    assert_eq!(paid_to(), before);
 }
