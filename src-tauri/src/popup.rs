@@ -52,7 +52,9 @@ pub(crate) fn attach(app: &AppHandle, approvals: Arc<Approvals>) {
                         (let_go, raise_by) = (Some(Instant::now() + POPUP_KEPT), None);
                     } else {
                         let_go = None;
-                        show(&app, &approvals);
+                        if show(&app, &approvals) {
+                            raise_by = Some(Instant::now() + RAISE_ANYWAY);
+                        }
                     }
                 }
                 Some(Err(RecvError::Closed)) => return,
