@@ -7,17 +7,65 @@
 //! One thread does all of that, in the order the events come, so a popup being let go is
 //! never the one a new payment is shown in.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use purse_api::{Approvals, Event};
 use tauri::{AppHandle, Emitter as _, Manager as _, WebviewWindow};
-use tokio::{sync::broadcast::error::RecvError, time::Instant};
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::windows::{self, POPUP, POPUP_KEPT};
 
 /// A popup just made is shown when its page has loaded; should that event be missed (Tauri
 /// drops it when the page loads before the window is registered), it is shown after this.
 const RAISE_ANYWAY: Duration = Duration::from_secs(1);
+
+/// The popup's two timers: when a hidden popup is let go, and when a popup just made is
+/// raised even if its page-load event was missed.
+#[derive(Debug, Default)]
+struct Timers {
+    let_go: Option<Instant>,
+    raise_by: Option<Instant>,
+}
+
+/// The timers that ran out.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Due {
+    raise: bool,
+    let_go: bool,
+}
+
+impl Timers {
+    /// The first of them, if any is set.
+    fn next(&self) -> Option<Instant> {
+        self.let_go.into_iter().chain(self.raise_by).min()
+    }
+
+    /// A payment asks: the popup is not let go.
+    fn asked(&mut self) {
+        self.let_go = None;
+    }
+
+    /// A popup was made: raised by [`RAISE_ANYWAY`] at the latest.
+    fn made(&mut self, now: Instant) {
+        self.raise_by = Some(now + RAISE_ANYWAY);
+    }
+
+    /// The queue emptied and the popup hid: let go after [`POPUP_KEPT`] unless a payment
+    /// asks before.
+    fn emptied(&mut self, now: Instant) {
+        self.let_go = Some(now + POPUP_KEPT);
+        self.raise_by = None;
+    }
+
+    /// Takes the timers that ran out by `now`.
+    fn due(&mut self, now: Instant) -> Due {
+        let take = |timer: &mut Option<Instant>| timer.take_if(|at| *at <= now).is_some();
+        Due { raise: take(&mut self.raise_by), let_go: take(&mut self.let_go) }
+    }
+}
 
 /// Attaches the app as a prompt and follows the prompts on a thread of their own.
 pub(crate) fn attach(app: &AppHandle, approvals: Arc<Approvals>) {
@@ -27,54 +75,40 @@ pub(crate) fn attach(app: &AppHandle, approvals: Arc<Approvals>) {
     let spawned = std::thread::Builder::new().name("purse-prompt".into()).spawn(move || {
         // Held while the app lives: the app answers.
         let _guard = guard;
-        // When a hidden popup is let go, if nothing asks before.
-        let mut let_go: Option<Instant> = None;
-        // When a popup just made is raised even if its page-load event was missed.
-        let mut raise_by: Option<Instant> = None;
+        let mut timers = Timers::default();
         loop {
-            let wake = let_go.into_iter().chain(raise_by).min();
             let next = tauri::async_runtime::block_on(async {
-                match wake {
-                    Some(at) => tokio::time::timeout_at(at, events.recv()).await.ok(),
+                match timers.next() {
+                    Some(at) => tokio::time::timeout_at(at.into(), events.recv()).await.ok(),
                     None => Some(events.recv().await),
                 }
             });
             match next {
-                Some(Ok(Event::Asked(_))) => {
-                    let_go = None;
-                    if show(&app, &approvals) {
-                        raise_by = Some(Instant::now() + RAISE_ANYWAY);
-                    }
+                Some(Ok(Event::Closed { .. }) | Err(RecvError::Lagged(_)))
+                    if approvals.pending().is_empty() =>
+                {
+                    hide(&app);
+                    timers.emptied(Instant::now());
                 }
-                Some(Ok(Event::Closed { .. }) | Err(RecvError::Lagged(_))) => {
-                    if approvals.pending().is_empty() {
-                        hide(&app);
-                        (let_go, raise_by) = (Some(Instant::now() + POPUP_KEPT), None);
-                    } else {
-                        let_go = None;
-                        if show(&app, &approvals) {
-                            raise_by = Some(Instant::now() + RAISE_ANYWAY);
-                        }
+                Some(Ok(Event::Asked(_) | Event::Closed { .. }) | Err(RecvError::Lagged(_))) => {
+                    timers.asked();
+                    if show(&app, &approvals) {
+                        timers.made(Instant::now());
                     }
                 }
                 Some(Err(RecvError::Closed)) => return,
                 None => {
-                    let now = Instant::now();
-                    if raise_by.is_some_and(|at| at <= now) {
-                        raise_by = None;
-                        if let Some(popup) = app.get_webview_window(POPUP)
-                            && !approvals.pending().is_empty()
-                            && !popup.is_visible().unwrap_or(false)
-                        {
-                            tracing::debug!("the new popup is raised without its page-load event");
-                            raise(&popup);
-                        }
+                    let due = timers.due(Instant::now());
+                    if due.raise
+                        && let Some(popup) = app.get_webview_window(POPUP)
+                        && !approvals.pending().is_empty()
+                        && !popup.is_visible().unwrap_or(false)
+                    {
+                        tracing::debug!("the new popup is raised without its page-load event");
+                        raise(&popup);
                     }
-                    if let_go.is_some_and(|at| at <= now) {
-                        let_go = None;
-                        if approvals.pending().is_empty() {
-                            destroy(&app);
-                        }
+                    if due.let_go && approvals.pending().is_empty() {
+                        destroy(&app);
                     }
                 }
             }
@@ -98,7 +132,7 @@ fn raise(popup: &WebviewWindow) {
 /// Shows the popup with its queue; whether it had to be made (it shows itself once loaded).
 fn show(app: &AppHandle, approvals: &Arc<Approvals>) -> bool {
     let approvals = approvals.clone();
-    let asked = std::time::Instant::now();
+    let asked = Instant::now();
     // A new popup is shown once its page has loaded, if a payment still waits then.
     let made = windows::popup(app, move |popup| {
         tracing::debug!("the new popup's page loaded {:?} after the ask", asked.elapsed());
@@ -148,4 +182,41 @@ fn destroy(app: &AppHandle) {
         std::thread::sleep(Duration::from_millis(10));
     }
     tracing::warn!("the hidden popup is still there 5 s after it was let go");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_emptied_popup_is_let_go_after_a_minute_unless_a_payment_asks() {
+        let start = Instant::now();
+        let mut timers = Timers::default();
+        assert_eq!(timers.next(), None);
+        timers.emptied(start);
+        assert_eq!(timers.next(), Some(start + POPUP_KEPT));
+        assert_eq!(timers.due(start + POPUP_KEPT / 2), Due::default());
+        assert_eq!(timers.due(start + POPUP_KEPT), Due { raise: false, let_go: true });
+        assert_eq!(timers.next(), None, "let go once");
+
+        timers.emptied(start);
+        timers.asked();
+        assert_eq!(timers.next(), None);
+        assert_eq!(timers.due(start + POPUP_KEPT * 2), Due::default());
+    }
+
+    #[test]
+    fn a_new_popup_is_raised_by_the_deadline_and_an_emptied_queue_cancels_it() {
+        let start = Instant::now();
+        let mut timers = Timers::default();
+        timers.made(start);
+        assert_eq!(timers.next(), Some(start + RAISE_ANYWAY));
+        assert_eq!(timers.due(start + RAISE_ANYWAY), Due { raise: true, let_go: false });
+        assert_eq!(timers.next(), None);
+
+        timers.made(start);
+        timers.emptied(start);
+        assert_eq!(timers.next(), Some(start + POPUP_KEPT));
+        assert_eq!(timers.due(start + RAISE_ANYWAY), Due::default());
+    }
 }
