@@ -11,8 +11,12 @@ vi.mock("../src/ipc", async (original) => ({
     answered.push([id, answer]);
     pending.splice(pending.findIndex((p) => p.id === id), 1);
   }),
-  onPendingChanged: vi.fn(async () => () => {}),
+  onPendingChanged: vi.fn(async (handler: () => void) => {
+    queueChanged = handler;
+    return () => {};
+  }),
 }));
+let queueChanged: (() => void) | null = null;
 
 const { default: Approval } = await import("../src/popup/Approval.svelte");
 const { default: Popup } = await import("../src/popup/Popup.svelte");
@@ -142,6 +146,24 @@ describe("the approval view", () => {
     flushSync();
     expect(button("approve").disabled).toBe(true);
     expect(q("countdown")?.textContent).toBe("0:00");
+  });
+
+  it("keeps the shown request's armed buttons and typed limits when another payment asks", async () => {
+    pending.splice(0, pending.length, request(20));
+    component = mount(Popup, { target: document.body });
+    await vi.waitFor(() => expect(q("approve")).not.toBeNull());
+    vi.advanceTimersByTime(900);
+    flushSync();
+    button("always").click();
+    flushSync();
+    const max = q("max") as HTMLInputElement;
+    max.value = "0.50";
+    max.dispatchEvent(new Event("input"));
+    pending.push(request(21));
+    queueChanged?.();
+    await vi.waitFor(() => expect(q("queue")?.textContent).toContain("1 of 2 waiting"));
+    expect(button("approve").disabled).toBe(false);
+    expect((q("max") as HTMLInputElement).value).toBe("0.50");
   });
 
   it("queues several requests and answers the one shown", async () => {
