@@ -28,15 +28,19 @@ export interface Status {
   profile: string;
 }
 
-export type PaymentStatus =
-  | "requested"
-  | "refused"
-  | "signed"
-  | "sent"
-  | "settled"
-  | "confirmed"
-  | "failed"
-  | "unsure";
+/** A payment's statuses, in the order a payment goes through them. */
+export const PAYMENT_STATUSES = [
+  "requested",
+  "refused",
+  "signed",
+  "sent",
+  "settled",
+  "confirmed",
+  "failed",
+  "unsure",
+] as const;
+
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 /** A stored payment attempt (purse.db), as the store names its columns. */
 export interface Payment {

@@ -51,9 +51,13 @@ export function useText(use: BudgetUse): string {
   return `${use.window} ${spent.join(" + ")} of ${formatUsd(use.limit)}`;
 }
 
-/** Empty fields as `null` (no limit / any), trimmed text otherwise. */
+/** An empty field as `null` (no limit / any), trimmed text otherwise. */
+export function clean(v: string | null): string | null {
+  return v === null || v.trim() === "" ? null : v.trim();
+}
+
+/** A rule's empty fields as `null`, the rest trimmed. */
 export function cleanRule(rule: RuleEdit): RuleEdit {
-  const clean = (v: string | null) => (v === null || v.trim() === "" ? null : v.trim());
   return {
     site: rule.site.trim(),
     pathPrefix: clean(rule.pathPrefix),
