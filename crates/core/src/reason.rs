@@ -75,8 +75,6 @@ impl Refusal {
         Self { reason, text: text.into() }
     }
 
-    /// The `X-Purse-Reason` header value: `CODE; text`, the text kept to visible ASCII
-    /// (a header cannot carry control characters, and non-ASCII is not portable).
     /// The history database failed: nothing is paid that it cannot record.
     pub fn history(error: impl fmt::Display) -> Self {
         Self::new(
@@ -85,6 +83,8 @@ impl Refusal {
         )
     }
 
+    /// The `X-Purse-Reason` header value: `CODE; text`, the text kept to visible ASCII
+    /// (a header cannot carry control characters, and non-ASCII is not portable).
     pub fn header_value(&self) -> String {
         let text: String = self
             .text

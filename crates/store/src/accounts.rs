@@ -1,7 +1,7 @@
 //! Payer accounts' public data: address, label, which one is the default, where its key is.
 //! Keychains cannot list their entries, so this table is the list.
 
-use rusqlite::{OptionalExtension as _, params};
+use rusqlite::params;
 use serde::Serialize;
 
 use crate::{Error, Result, Store};
@@ -113,14 +113,7 @@ impl Store {
 
     /// The default account, if there is one.
     pub fn default_account(&self) -> Result<Option<Account>> {
-        let address: Option<String> = self
-            .conn()
-            .prepare_cached("SELECT address FROM accounts WHERE is_default = 1")?
-            .query_row([], |row| row.get(0))
-            .optional()?;
-        match address {
-            Some(address) => self.account(&address),
-            None => Ok(None),
-        }
+        // `accounts` lists the default (at most one: `accounts_one_default`) first.
+        Ok(self.accounts()?.into_iter().next().filter(|a| a.is_default))
     }
 }

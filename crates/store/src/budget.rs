@@ -22,7 +22,7 @@ pub struct Spending {
 /// What a reservation found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reservation {
-    /// Reserved: the payment's row, `requested`.
+    /// Reserved: the payment's row, `signed`.
     Reserved(PaymentId),
     /// This key's limit would be passed: nothing was written.
     Over {
