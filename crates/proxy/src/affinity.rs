@@ -48,7 +48,7 @@ pub(crate) enum Sent {
 
 impl Affinity {
     /// Sends `request` to `authority` over plain HTTP on this connection's upstream
-    /// connection, opening one when there is none for that origin.
+    /// connection, opening one when there is none (or it closed).
     pub(crate) async fn send(
         &self,
         mut request: Request<Body>,
@@ -58,9 +58,10 @@ impl Affinity {
         let kept = self.kept.lock().ok().and_then(|mut kept| kept.take());
         let mut sender = match kept {
             // A connection the server has closed is dropped for a new one.
-            Some(kept) if kept.authority == *authority && !kept.sender.is_closed() => {
-                if !kept.sender.is_ready() {
-                    // Still busy with an earlier response: leave it be.
+            Some(kept) if !kept.sender.is_closed() => {
+                if kept.authority != *authority || !kept.sender.is_ready() {
+                    // Another origin's, or still busy with an earlier response: it stays
+                    // for the requests it serves, and the pool takes this one.
                     self.keep(kept);
                     return Sent::Declined(request);
                 }

@@ -566,15 +566,20 @@ async fn a_keep_alive_client_keeps_its_upstream_connection_and_survives_its_clos
 
     // The server closes its side between requests: the next request still gets through,
     // on a new connection, and is sent once.
+    let mut other = TcpStream::connect(proxy.address).await.unwrap();
     for round in 1..=3 {
-        let (status, body) = exchange(&mut client, &closing_url).await;
+        let (status, body) = exchange(&mut other, &closing_url).await;
         assert_eq!(status, "HTTP/1.1 200 OK");
         assert_eq!(body, format!("connection {round}"));
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(closing_count.load(Ordering::SeqCst), 3);
 
-    // Back to the first origin on the same client connection.
-    let (status, _) = exchange(&mut client, &steady_url).await;
+    // Another origin on the first client connection goes through the shared pool, and the
+    // connection kept for the first origin serves it again afterwards.
+    let (status, _) = exchange(&mut client, &closing_url).await;
     assert_eq!(status, "HTTP/1.1 200 OK");
+    let (status, body) = exchange(&mut client, &steady_url).await;
+    assert_eq!((status.as_str(), body.as_str()), ("HTTP/1.1 200 OK", "connection 1"));
+    assert_eq!(steady_count.load(Ordering::SeqCst), 1);
 }
