@@ -212,13 +212,8 @@ async fn ca_install(state: State<'_, AppState>) -> Reply<Vec<PathBuf>> {
 }
 
 #[tauri::command]
-async fn env_text(state: State<'_, AppState>, shell: Option<String>) -> Reply<String> {
-    let shell = match shell.as_deref() {
-        Some("fish") => Shell::Fish,
-        Some("zsh") => Shell::Zsh,
-        Some("powershell") => Shell::Powershell,
-        _ => Shell::Bash,
-    };
+async fn env_text(state: State<'_, AppState>, shell: Option<Shell>) -> Reply<String> {
+    let shell = shell.unwrap_or(Shell::Bash);
     let listen =
         state.address().map_or_else(|| state.place.config().map(|c| c.proxy.listen), Ok)?;
     Ok(purse_api::env::env_text(&state.place, listen, shell)?)

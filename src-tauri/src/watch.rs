@@ -32,9 +32,9 @@ pub(crate) fn spawn(app: AppHandle, place: DataDir) {
             .unwrap_or(purse_api::Usd(100_000));
         let mut notified = HashSet::new();
         // `purse pause` / `purse resume` from a terminal reach the tray and the windows too.
-        let mut paused = purse_api::rules::paused(&place).ok();
+        let mut paused = watch.paused().ok();
         loop {
-            let now = purse_api::rules::paused(&place).ok();
+            let now = watch.paused().ok();
             if now.is_some() && now != paused {
                 paused = now;
                 let _ = app.emit("paused-changed", now);

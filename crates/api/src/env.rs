@@ -7,8 +7,9 @@ use crate::{DataDir, Failure};
 /// The trust bundle: the system's roots plus the Purse CA.
 pub const BUNDLE_FILE: &str = "ca-bundle.pem";
 
-/// The shells `purse env` prints for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The shells `purse env` prints for (`"bash"`, `"zsh"`, `"fish"`, `"powershell"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Shell {
     /// bash.
     Bash,

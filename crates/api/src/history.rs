@@ -478,6 +478,11 @@ impl HistoryWatch {
         Ok(Self { store: place.store()?, version: None, seen: HashMap::new(), primed: false })
     }
 
+    /// Whether paying is paused (`purse pause`), read on the watch's own connection.
+    pub fn paused(&self) -> Result<bool, Failure> {
+        Ok(self.store.paused()?)
+    }
+
     /// The payments new or changed since the last call (none on the first).
     pub fn changes(&mut self) -> Result<Vec<PaymentRow>, Failure> {
         let version = self.store.data_version()?;
