@@ -116,6 +116,50 @@ pub fn close_window_titled(title: &str) -> Result<bool, Error> {
     Ok(false)
 }
 
+/// A data dir and keychain profile of a test's own, never the user's; on drop, the
+/// profile's keys and the directory go.
+pub struct Place {
+    /// The data dir.
+    pub dir: PathBuf,
+    /// The keychain profile (`PURSE_PROFILE`).
+    pub profile: String,
+}
+
+impl Place {
+    /// A fresh, empty place named for the test (`name`) and this process.
+    pub fn new(name: &str) -> std::io::Result<Self> {
+        let id = std::process::id();
+        let dir = std::env::temp_dir().join(format!("purse-e2e-{name}-{id}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self { dir, profile: format!("e2e-{name}-{id}") })
+    }
+
+    /// Runs the `purse` command on this place.
+    pub fn purse(&self, args: &[&str]) -> std::io::Result<std::process::Output> {
+        Command::new(bin_dir().map_err(std::io::Error::other)?.join("purse"))
+            .args(args)
+            .env("PURSE_DATA_DIR", &self.dir)
+            .env("PURSE_PROFILE", &self.profile)
+            .stdin(Stdio::null())
+            .output()
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let listed = self.purse(&["account", "list", "--json"]).map(|o| o.stdout);
+        if let Ok(Ok(Value::Array(accounts))) = listed.map(|l| serde_json::from_slice(&l)) {
+            for account in accounts {
+                if let Some(address) = account["address"].as_str() {
+                    let _ = self.purse(&["account", "remove", address, "--yes"]);
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// A running `tauri-driver`, killed on drop.
 pub struct Driver {
     child: Child,
@@ -209,6 +253,11 @@ impl Session {
         self.value(self.client.post(format!("{}/{path}", self.url)).json(body).send()?)
     }
 
+    /// Runs `script` in the current window's page with `args`; what it returns.
+    pub fn execute(&self, script: &str, args: Value) -> Result<Value, Error> {
+        self.post("execute/sync", &json!({ "script": script, "args": args }))
+    }
+
     /// The current window's title.
     pub fn title(&self) -> Result<String, Error> {
         Ok(self.get("title")?.as_str().unwrap_or_default().to_owned())
@@ -250,7 +299,7 @@ impl Session {
                       e.value = arguments[1]; \
                       e.dispatchEvent(new Event('input', { bubbles: true })); \
                       return e.value;";
-        let set = self.post("execute/sync", &json!({ "script": script, "args": [css, text] }))?;
+        let set = self.execute(script, json!([css, text]))?;
         if set.as_str() != Some(text) {
             return Err(format!("could not fill {css}: {set}").into());
         }
@@ -279,7 +328,7 @@ impl Session {
     /// page is first made to paint a few frames, in a pixel nobody sees.
     pub fn screenshot(&self, path: &Path) -> Result<(), Error> {
         use base64::Engine as _;
-        self.post("execute/sync", &serde_json::json!({ "script": REPAINT, "args": [] }))?;
+        self.execute(REPAINT, json!([]))?;
         let data = self.get("screenshot")?;
         let png = base64::engine::general_purpose::STANDARD
             .decode(data.as_str().ok_or("no screenshot data")?)?;

@@ -8,57 +8,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::{
-    path::{Path, PathBuf},
-    process::{Command, Stdio},
+    path::Path,
+    process::Command,
     thread::JoinHandle,
     time::{Duration, Instant},
 };
 
 use purse_e2e::{
-    Driver, Session, app_binary, artifacts_dir, bin_dir, close_window_titled, testbed::Testbed,
+    Driver, Place, Session, app_binary, artifacts_dir, close_window_titled, testbed::Testbed,
 };
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// A data dir and keychain profile of the test's own; the profile's keys go with it.
-struct Place {
-    dir: PathBuf,
-    profile: String,
-}
-
-impl Place {
-    fn new() -> Self {
-        let id = std::process::id();
-        let dir = std::env::temp_dir().join(format!("purse-app-e2e-{id}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        Self { dir, profile: format!("e2e-app-{id}") }
-    }
-
-    fn purse(&self, args: &[&str]) -> std::process::Output {
-        Command::new(bin_dir().unwrap().join("purse"))
-            .args(args)
-            .env("PURSE_DATA_DIR", &self.dir)
-            .env("PURSE_PROFILE", &self.profile)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
-    }
-}
-
-impl Drop for Place {
-    fn drop(&mut self) {
-        let listed = self.purse(&["account", "list", "--json"]).stdout;
-        if let Ok(serde_json::Value::Array(accounts)) = serde_json::from_slice(&listed) {
-            for account in accounts {
-                if let Some(address) = account["address"].as_str() {
-                    let _ = self.purse(&["account", "remove", address, "--yes"]);
-                }
-            }
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
 
 fn shot(session: &Session, dir: &Path, name: &str) {
     session.screenshot(&dir.join(format!("{name}.png"))).unwrap();
@@ -102,14 +62,14 @@ fn enabled(session: &Session, css: &str) -> bool {
         .is_ok_and(|v| v.as_bool() == Some(true))
 }
 
+/// What `script` returns in the current window's page, if it is a string.
+fn script_text(session: &Session, script: &str) -> Option<String> {
+    session.execute(script, serde_json::json!([])).ok()?.as_str().map(str::to_owned)
+}
+
 /// The current window's `document.visibilityState`.
 fn visibility(session: &Session) -> String {
-    let script = "return document.visibilityState;";
-    session
-        .post("execute/sync", &serde_json::json!({ "script": script, "args": [] }))
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    script_text(session, "return document.visibilityState;").unwrap_or_default()
 }
 
 /// The id of the payment the popup shows, if it shows one.
@@ -117,10 +77,7 @@ fn shown_prompt(session: &Session) -> Option<String> {
     // Only a popup on screen counts: a hidden one's page still answers WebDriver.
     let script = "const a = document.querySelector('article.approval');
         return a && document.visibilityState === 'visible' ? a.dataset.id : null;";
-    session
-        .post("execute/sync", &serde_json::json!({ "script": script, "args": [] }))
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
+    script_text(session, script)
 }
 
 /// Switches to the popup once it shows a payment other than `after`; returns its id.
@@ -152,10 +109,12 @@ fn click_armed(session: &Session, css: &str) {
 #[ignore = "needs a display, tauri-driver, WebKitWebDriver, a keychain and the npm testbed: run through scripts/test"]
 fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     let testbed = Testbed::start().unwrap();
-    let place = Place::new();
+    let place = Place::new("app").unwrap();
     let key_file = place.dir.join("key.txt");
     std::fs::write(&key_file, &testbed.payer_key).unwrap();
-    let out = place.purse(&["account", "import", "--private-key-file", key_file.to_str().unwrap()]);
+    let out = place
+        .purse(&["account", "import", "--private-key-file", key_file.to_str().unwrap()])
+        .unwrap();
     assert!(out.status.success(), "import: {}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_file(&key_file).unwrap();
     // No rule: every payment asks. A prompt waits 40 s at most.
@@ -244,7 +203,7 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     assert_eq!(got.status, "200", "{got:?}");
     assert_eq!(paid_to(), before + 1_000);
     session.switch_to_window(&main).unwrap();
-    let rules = place.purse(&["rules", "list", "--json"]);
+    let rules = place.purse(&["rules", "list", "--json"]).unwrap();
     let rules = String::from_utf8_lossy(&rules.stdout);
     assert!(rules.contains("\"allow\""), "no allow rule: {rules}");
     // Nobody answers now: had it asked, curl would wait out the 40 s prompt and fail.
@@ -303,11 +262,8 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
 
     session.click("button[data-view=settings]").unwrap();
     session.wait_for(WAIT, |s| s.element("#listen").ok().and_then(|_| text_of(s, "main p.muted")));
-    let timeout = session.post(
-        "execute/sync",
-        &serde_json::json!({ "script": "return document.querySelector('#prompt-timeout').value", "args": [] }),
-    );
-    assert_eq!(timeout.unwrap().as_str(), Some("40"));
+    let timeout = script_text(&session, "return document.querySelector('#prompt-timeout').value");
+    assert_eq!(timeout.as_deref(), Some("40"));
     shot(&session, &shots, "settings");
 
     session.click("button[data-view=dashboard]").unwrap();
@@ -352,7 +308,7 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
         s.window_handles().ok().filter(|handles| handles.len() == 1)
     });
     assert_eq!(let_go, Some(vec![main.clone()]), "the hidden popup was not let go");
-    let out = place.purse(&["rules", "remove", "1"]);
+    let out = place.purse(&["rules", "remove", "1"]).unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let before = paid_to();
     let request = curl(&proxy, &weather, 60);

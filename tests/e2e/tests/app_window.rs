@@ -6,19 +6,21 @@
 
 use std::time::Duration;
 
-use purse_e2e::{Driver, app_binary};
+use purse_e2e::{Driver, Place, app_binary};
 
 #[test]
 #[ignore = "needs a display, tauri-driver and WebKitWebDriver: run through scripts/test"]
 fn main_window_is_titled_purse_and_shows_the_ui() {
     // A data dir and keychain profile of its own, and a free port: never the user's.
-    let dir = std::env::temp_dir().join(format!("purse-app-window-{}", std::process::id()));
-    let profile = format!("e2e-window-{}", std::process::id());
-    let driver =
-        Driver::start_with_env(&[("PURSE_PROFILE", &profile), ("PURSE_LISTEN", "127.0.0.1:0")])
-            .unwrap();
-    let session =
-        driver.session(&app_binary().unwrap(), &["--data-dir", dir.to_str().unwrap()]).unwrap();
+    let place = Place::new("window").unwrap();
+    let driver = Driver::start_with_env(&[
+        ("PURSE_PROFILE", &place.profile),
+        ("PURSE_LISTEN", "127.0.0.1:0"),
+    ])
+    .unwrap();
+    let session = driver
+        .session(&app_binary().unwrap(), &["--data-dir", place.dir.to_str().unwrap()])
+        .unwrap();
 
     let title =
         session.wait_for(Duration::from_secs(20), |s| s.title().ok().filter(|t| !t.is_empty()));
@@ -39,6 +41,7 @@ fn main_window_is_titled_purse_and_shows_the_ui() {
     let tree = std::process::Command::new("xwininfo").args(["-root", "-tree"]).output().unwrap();
     let tree = String::from_utf8_lossy(&tree.stdout);
     assert!(tree.contains("\"Purse\""), "no X window is named \"Purse\":\n{tree}");
+    // The app goes before its data dir does.
     drop(session);
-    let _ = std::fs::remove_dir_all(dir);
+    drop(place);
 }
