@@ -433,8 +433,8 @@ fn spend_since(store: &Store, since: &str) -> Result<Spend, Failure> {
         let sum = if testnet_row { &mut testnet } else { &mut mainnet };
         *sum = sum.saturating_add(micro_usd(atomic, decimals));
     }
-    spend.mainnet_usd = units_text(mainnet, 6);
-    spend.testnet_usd = units_text(testnet, 6);
+    spend.mainnet_usd = purse_core::money::Usd(mainnet).decimal();
+    spend.testnet_usd = purse_core::money::Usd(testnet).decimal();
     Ok(spend)
 }
 

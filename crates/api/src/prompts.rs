@@ -7,11 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Answer, Failure, Pending, Wallet};
 
-/// Dollars as plain decimal text: `0.001`, `5.00` (no `$`).
-fn dollars(usd: Usd) -> String {
-    usd.to_string().trim_start_matches('$').to_owned()
-}
-
 /// `the global cap today` → `The global cap today`.
 fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
@@ -84,7 +79,7 @@ pub fn view(pending: &Pending, default_max: Usd, default_daily: Usd) -> PromptVi
         url: a.url.clone(),
         method: a.method.clone(),
         amount: a.amount.clone(),
-        usd: a.usd.map(dollars),
+        usd: a.usd.map(Usd::decimal),
         asset: a.asset.clone(),
         symbol: a.symbol.clone(),
         network: a.network.clone(),
@@ -105,11 +100,11 @@ pub fn view(pending: &Pending, default_max: Usd, default_daily: Usd) -> PromptVi
             .budgets
             .iter()
             .filter_map(|(label, left)| {
-                left.map(|l| BudgetLeft { label: capitalized(label), left: dollars(l) })
+                left.map(|l| BudgetLeft { label: capitalized(label), left: l.decimal() })
             })
             .collect(),
-        suggested_max: dollars(max),
-        suggested_daily: dollars(default_daily.max(max)),
+        suggested_max: max.decimal(),
+        suggested_daily: default_daily.max(max).decimal(),
     }
 }
 
@@ -185,7 +180,7 @@ mod tests {
         );
         let wrong = read(r#"{"kind":"always","maxPerPayment":"lots","dailyBudget":"1"}"#);
         assert_eq!(wrong.unwrap_err().code(), "invalid");
-        assert_eq!(dollars(Usd(1_000)), "0.001");
+        assert_eq!(Usd(1_000).decimal(), "0.001");
         assert_eq!(capitalized("the global cap today"), "The global cap today");
     }
 }

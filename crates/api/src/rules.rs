@@ -13,11 +13,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::{DataDir, Failure};
 
-/// Dollars as plain decimal text: `0.001`, `5.00` (no `$`).
-fn dollars(usd: Usd) -> String {
-    usd.to_string().trim_start_matches('$').to_owned()
-}
-
 /// An optional amount: empty or `none` is no limit.
 fn amount(what: &str, text: Option<&str>) -> Result<Option<Usd>, Failure> {
     match text.map(str::trim) {
@@ -138,7 +133,7 @@ impl RuleEdit {
 
     /// How `rule` is edited.
     pub fn of(rule: &Rule) -> Self {
-        let text = |u: Option<Usd>| u.map(dollars);
+        let text = |u: Option<Usd>| u.map(Usd::decimal);
         Self {
             site: rule.host.clone(),
             path_prefix: rule.path_prefix.clone(),
@@ -180,13 +175,13 @@ pub fn list(place: &DataDir, utc_offset_secs: i32, now_ms: i64) -> Result<Vec<Ru
             let keys: Vec<String> = limited.iter().map(|(k, _)| k.clone()).collect();
             let mainnet = store.used(&keys, false)?;
             let testnet = store.used(&keys, true)?;
-            let spent = |micros: i64| dollars(Usd(u128::try_from(micros).unwrap_or(0)));
+            let spent = |micros: i64| Usd(u128::try_from(micros).unwrap_or(0)).decimal();
             let budgets = limited
                 .iter()
                 .zip(mainnet.into_iter().zip(testnet))
                 .map(|((key, limit), (m, t))| BudgetUse {
                     window: window(key).to_owned(),
-                    limit: dollars(*limit),
+                    limit: limit.decimal(),
                     mainnet: spent(m),
                     testnet: spent(t),
                 })
@@ -365,7 +360,7 @@ pub fn caps(place: &DataDir) -> Result<CapsEdit, Failure> {
     let defaults =
         place.config()?.policy.default_caps().map_err(|e| Failure::Settings(e.to_string()))?;
     let caps = place.store()?.caps(defaults)?;
-    Ok(CapsEdit { daily: caps.daily.map(dollars), monthly: caps.monthly.map(dollars) })
+    Ok(CapsEdit { daily: caps.daily.map(Usd::decimal), monthly: caps.monthly.map(Usd::decimal) })
 }
 
 /// Sets both global caps (empty or `none`: no cap); returns them.

@@ -3,7 +3,6 @@
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
 use purse_store::{HistoryFilter, Payment, Status, Store};
-use purse_x402::registry;
 
 use crate::settings::Place;
 
@@ -99,18 +98,7 @@ impl HistoryArgs {
 
 /// `0.01 USDC` for a known asset, else the atomic amount.
 fn amount(network: Option<&str>, asset: Option<&str>, amount: &str) -> String {
-    let known = network
-        .and_then(|n| registry::network_by_caip2(n).or_else(|| registry::network_by_v1_name(n)))
-        .zip(asset.and_then(purse_x402::exact::parse_address))
-        .and_then(|(network, asset)| registry::asset(network.chain_id, asset));
-    let (Some(known), Ok(units)) = (known, amount.parse::<u128>()) else {
-        return format!("{amount} units");
-    };
-    let scale = 10u128.pow(u32::from(known.decimals));
-    let fraction = format!("{:0width$}", units % scale, width = usize::from(known.decimals));
-    let fraction = fraction.trim_end_matches('0');
-    let fraction = if fraction.len() < 2 { format!("{fraction:0<2}") } else { fraction.to_owned() };
-    format!("{}.{fraction} {}", units / scale, known.symbol)
+    purse_api::history::amount(network, asset, amount).text
 }
 
 /// A Unix-milliseconds time in the user's local time zone (UTC where it cannot be told).

@@ -40,15 +40,21 @@ impl FromStr for Usd {
 }
 
 impl fmt::Display for Usd {
-    /// `$0.10`, `$1.234567`, `$5.00`: at least two decimals, no trailing zeros past them.
+    /// `$0.10`, `$1.234567`, `$5.00`: [`Usd::decimal`] after a `$`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let fraction = format!("{:06}", self.0 % MICROS);
-        let fraction = fraction.trim_end_matches('0');
-        write!(f, "${}.{fraction:0<2}", self.0 / MICROS)
+        write!(f, "${}", self.decimal())
     }
 }
 
 impl Usd {
+    /// `0.10`, `1.234567`, `5.00`: at least two decimals, no trailing zeros past them, no
+    /// `$` (for fields and files that hold a number of dollars).
+    pub fn decimal(self) -> String {
+        let fraction = format!("{:06}", self.0 % MICROS);
+        let fraction = fraction.trim_end_matches('0');
+        format!("{}.{fraction:0<2}", self.0 / MICROS)
+    }
+
     /// `a + b`, saturating.
     pub fn plus(self, other: Usd) -> Usd {
         Usd(self.0.saturating_add(other.0))
