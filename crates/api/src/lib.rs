@@ -120,7 +120,7 @@ impl Wallet {
     pub fn open(options: Options) -> Result<Self, Error> {
         let settings = options.policy.settings()?;
         let default_caps = options.policy.default_caps()?;
-        let path = options.data_dir.join("purse.db");
+        let path = options.data_dir.join(settings::DATABASE_FILE);
         let store =
             Store::open(&path).map_err(|source| Error::Store { path: path.clone(), source })?;
         // The paying connection never checkpoints (an fsync): a thread does, every second.

@@ -101,10 +101,7 @@ pub fn save(
 ) -> Result<Config, Failure> {
     let config = place.save_settings(edit)?;
     if let Some(approvals) = wallet.map(crate::Wallet::approvals) {
-        let timeout = std::time::Duration::from_secs(config.policy.prompt_timeout_secs);
-        if approvals.timeout() != timeout {
-            approvals.set_timeout(timeout);
-        }
+        approvals.set_timeout(std::time::Duration::from_secs(config.policy.prompt_timeout_secs));
     }
     Ok(config)
 }
