@@ -69,8 +69,8 @@ impl PayingHook {
                     self.payer.refuse_asked(*ask, Refusal::new(Reason::Timeout, text))
                 }
                 Resolution::Nobody => {
-                    let why = ask.approval.why.clone();
-                    self.payer.refuse_asked(*ask, why)
+                    let refusal = ask.approval.unanswered();
+                    self.payer.refuse_asked(*ask, refusal)
                 }
             };
         }

@@ -94,8 +94,7 @@ pub fn view(pending: &Pending, default_max: Usd, default_daily: Usd) -> PromptVi
         account: a.account.clone(),
         expires_at_ms: pending.expires_at_ms,
         waiting: pending.waiting,
-        // The refusal's text says what happens with no prompt; the popup is one.
-        reason: a.why.text.trim_end_matches(", and no one could be asked").to_owned(),
+        reason: a.why.text.clone(),
         budgets: a
             .budgets
             .iter()

@@ -97,8 +97,16 @@ pub struct Approval {
     pub account: String,
     /// What is left of the global caps (`None`: no cap).
     pub budgets: Vec<(String, Option<Usd>)>,
-    /// Why Purse asks, and the refusal given when no one answers.
+    /// Why Purse asks: the policy's reason, worded for a prompt.
     pub why: Refusal,
+}
+
+impl Approval {
+    /// The refusal when no one could be asked (no prompt attached, or a prompt that cannot
+    /// be shown): why Purse would have asked, and that it could not.
+    pub fn unanswered(&self) -> Refusal {
+        Refusal::new(self.why.reason, format!("{}, and no one could be asked", self.why.text))
+    }
 }
 
 /// A payment waiting for the user. Hand it back to [`Payer::approved`] or

@@ -69,7 +69,7 @@ impl Payee {
 pub enum Judgement {
     /// Pay without asking, counted against this rule's budgets.
     Allow,
-    /// Ask the user; if nobody can answer, refuse with this.
+    /// Ask the user, saying why; see [`crate::flow::Approval::unanswered`].
     Ask(Refusal),
     /// Refuse.
     Deny(Refusal),
@@ -93,10 +93,7 @@ impl Policy {
     pub fn judge(&self, rule: Option<&Rule>, facts: Facts<'_>) -> Judgement {
         let host = facts.host;
         let Some(rule) = rule else {
-            return Judgement::Ask(Refusal::new(
-                Reason::Denied,
-                format!("no rule allows {host}, and no one could be asked"),
-            ));
+            return Judgement::Ask(Refusal::new(Reason::Denied, format!("no rule allows {host}")));
         };
         match rule.action {
             Action::Deny => {
@@ -108,10 +105,7 @@ impl Policy {
             Action::Ask => {
                 return Judgement::Ask(Refusal::new(
                     Reason::Denied,
-                    format!(
-                        "rule {} asks before paying {host}, and no one could be asked",
-                        rule.id
-                    ),
+                    format!("rule {} asks before paying {host}", rule.id),
                 ));
             }
             Action::Allow => {}
@@ -121,15 +115,13 @@ impl Policy {
             let kind = if facts.testnet { "testnet" } else { "mainnet" };
             return Judgement::Ask(Refusal::new(
                 Reason::Denied,
-                format!("auto-approve is off for {kind} payments, and no one could be asked"),
+                format!("auto-approve is off for {kind} payments"),
             ));
         }
         if facts.payee == Payee::Changed {
             return Judgement::Ask(Refusal::new(
                 Reason::Denied,
-                format!(
-                    "{host} asks to pay someone it never paid before, and no one could be asked"
-                ),
+                format!("{host} asks to pay someone it never paid before"),
             ));
         }
         let Some(usd) = facts.usd else {

@@ -480,10 +480,15 @@ fn what_no_rule_allows_is_asked_and_paid_only_when_approved() {
     assert_eq!(refused(bed1.payer.refuse_asked(*ask, refusal)), Reason::Denied);
     assert_eq!(bed1.ledger.states().last(), Some(&State::Is(Fate::Refused)));
 
-    // No rule at all: asked.
+    // No rule at all: asked, saying why; with no one to ask, refused for that reason.
     let bed2 = bed(Settings::default(), Some(KEY), now_ms, nonce);
     bed2.ledger.0.lock().unwrap().controls.rules.clear();
-    assert_eq!(asked(decide(&bed2.payer, &exchange(&vector))).approval.why.reason, Reason::Denied);
+    let ask = asked(decide(&bed2.payer, &exchange(&vector)));
+    assert_eq!(ask.approval.why, Refusal::new(Reason::Denied, "no rule allows api.example.com"));
+    assert_eq!(
+        ask.approval.unanswered(),
+        Refusal::new(Reason::Denied, "no rule allows api.example.com, and no one could be asked")
+    );
 
     // A site that was paid before asks for another payee: asked, even under the rule.
     let bed3 = bed(Settings::default(), Some(KEY), now_ms, nonce);
