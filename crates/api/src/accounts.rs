@@ -92,7 +92,6 @@ impl Accounts {
 
     /// Makes `address` the account payments use.
     pub fn set_default(&self, address: &str) -> Result<(), Failure> {
-        self.account(address)?;
         Ok(self.store.set_default_account(address)?)
     }
 

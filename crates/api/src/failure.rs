@@ -22,7 +22,7 @@ pub enum Failure {
     },
     /// `purse.db` failed.
     #[error(transparent)]
-    History(#[from] purse_store::Error),
+    History(purse_store::Error),
     /// The OS keychain failed.
     #[error(transparent)]
     Keychain(#[from] purse_keys::Error),
@@ -47,6 +47,17 @@ pub enum Failure {
     /// An argument is malformed.
     #[error("{0}")]
     Invalid(String),
+}
+
+impl From<purse_store::Error> for Failure {
+    fn from(e: purse_store::Error) -> Self {
+        match e {
+            purse_store::Error::NotFound(_) | purse_store::Error::Missing(_) => {
+                Self::NotFound(e.to_string())
+            }
+            e => Self::History(e),
+        }
+    }
 }
 
 impl Failure {

@@ -53,8 +53,8 @@ pub struct BudgetUse {
     pub testnet: String,
 }
 
-/// A rule as the app shows and edits it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A rule as the app shows and edits it, and as `purse rules` and a rules file give it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleEdit {
     /// `api.example.com`, `*.example.com` or `*`.
@@ -102,12 +102,14 @@ pub struct RuleView {
     pub budgets: Vec<BudgetUse>,
 }
 
+/// An optional match: empty or `none` is any.
 fn filled(text: Option<&String>) -> Option<&str> {
-    text.map(|t| t.trim()).filter(|t| !t.is_empty())
+    text.map(|t| t.trim()).filter(|t| !t.is_empty() && *t != "none")
 }
 
 impl RuleEdit {
-    /// The rule it describes (id 0).
+    /// The rule it describes (id 0). Every way a rule is written (the app, `purse rules`,
+    /// a rules file) is checked here.
     pub fn to_rule(&self) -> Result<Rule, Failure> {
         let path_prefix = filled(self.path_prefix.as_ref()).map(str::to_owned);
         if path_prefix.as_deref().is_some_and(|p| !p.starts_with('/')) {
@@ -198,20 +200,12 @@ pub fn add(place: &DataDir, edit: &RuleEdit) -> Result<i64, Failure> {
 
 /// Replaces rule `id`.
 pub fn update(place: &DataDir, id: i64, edit: &RuleEdit) -> Result<(), Failure> {
-    let store = place.store()?;
-    if store.rule(id)?.is_none() {
-        return Err(Failure::NotFound(format!("no rule {id}")));
-    }
-    Ok(store.update_rule(&Rule { id, ..edit.to_rule()? })?)
+    Ok(place.store()?.update_rule(&Rule { id, ..edit.to_rule()? })?)
 }
 
 /// Removes rule `id`.
 pub fn remove(place: &DataDir, id: i64) -> Result<(), Failure> {
-    let store = place.store()?;
-    if store.rule(id)?.is_none() {
-        return Err(Failure::NotFound(format!("no rule {id}")));
-    }
-    Ok(store.remove_rule(id)?)
+    Ok(place.store()?.remove_rule(id)?)
 }
 
 /// A rule as `purse rules list --json` and the rules file show it: dollars with `$`.
@@ -281,30 +275,21 @@ impl From<&Rule> for RuleFile {
     }
 }
 
-impl RuleFile {
-    /// The rule it describes (id 0).
-    pub fn to_rule(&self) -> Result<Rule, Failure> {
-        let amount = |v: &Option<String>| {
-            v.as_deref()
-                .map(|t| t.parse::<Usd>().map_err(|e| Failure::Invalid(e.to_string())))
-                .transpose()
-        };
-        Ok(Rule {
-            id: 0,
-            host: normalize_host(&self.site).map_err(|e| Failure::Invalid(e.to_string()))?,
-            path_prefix: self.path.clone(),
-            network: self.network.as_deref().map(network).transpose()?,
-            asset: self.asset.as_deref().map(|a| address(a, "asset")).transpose()?,
-            pay_to: self.pay_to.as_deref().map(|a| address(a, "pay_to")).transpose()?,
-            action: self.action.parse::<Action>().map_err(Failure::Invalid)?,
-            limits: Limits {
-                max_per_payment: amount(&self.max)?,
-                daily: amount(&self.daily)?,
-                weekly: amount(&self.weekly)?,
-                monthly: amount(&self.monthly)?,
-                total: amount(&self.total)?,
-            },
-        })
+impl From<&RuleFile> for RuleEdit {
+    fn from(file: &RuleFile) -> Self {
+        Self {
+            site: file.site.clone(),
+            path_prefix: file.path.clone(),
+            network: file.network.clone(),
+            asset: file.asset.clone(),
+            pay_to: file.pay_to.clone(),
+            action: file.action.clone(),
+            max_per_payment: file.max.clone(),
+            daily: file.daily.clone(),
+            weekly: file.weekly.clone(),
+            monthly: file.monthly.clone(),
+            total: file.total.clone(),
+        }
     }
 }
 
@@ -330,17 +315,14 @@ pub fn export_file(
     crate::history::save_export(place, dir, &format!("purse-rules-{now_ms}.toml"), &text)
 }
 
-/// Adds the rules of a rules file (as [`export_toml`] writes it); every rule is checked
-/// before any is stored. Returns how many were added.
+/// Adds the rules of a rules file (as [`export_toml`] writes it), checked as the app checks
+/// a rule, all or none. Returns how many were added.
 pub fn import_toml(place: &DataDir, text: &str) -> Result<usize, Failure> {
     let file: RulesFile =
         toml::from_str(text).map_err(|e| Failure::Invalid(format!("not a rules file: {e}")))?;
-    let rules: Vec<Rule> = file.rule.iter().map(RuleFile::to_rule).collect::<Result<_, _>>()?;
-    let store = place.store()?;
-    for rule in &rules {
-        store.add_rule(rule, crate::now_ms())?;
-    }
-    Ok(rules.len())
+    let rules: Vec<Rule> =
+        file.rule.iter().map(|r| RuleEdit::from(r).to_rule()).collect::<Result<_, _>>()?;
+    Ok(place.store()?.add_rules(&rules, crate::now_ms())?)
 }
 
 /// The global caps over all rules, dollars (`None`: no cap).

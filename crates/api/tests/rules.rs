@@ -118,6 +118,28 @@ fn a_wrong_file_adds_nothing() {
     );
     assert!(listed(&place).is_empty());
 
+    // A rules file is checked as the app checks a rule: a path prefix starts with /, text
+    // is trimmed, `none` is no limit.
+    let text = "[[rule]]\nsite = \"a.com\"\naction = \"allow\"\npath = \"v1\"\n";
+    assert_eq!(
+        rules::import_toml(&place, text).unwrap_err().to_string(),
+        "a path prefix starts with /"
+    );
+    assert!(listed(&place).is_empty());
+    let text = "[[rule]]\nsite = \" a.com \"\naction = \" allow \"\nnetwork = \" base \"\nmax = \"none\"\ndaily = \" $2 \"\n";
+    assert_eq!(rules::import_toml(&place, text).unwrap(), 1);
+    assert_eq!(
+        listed(&place),
+        [RuleEdit {
+            network: Some("eip155:8453".into()),
+            daily: Some("2.00".into()),
+            ..rule("a.com", "allow")
+        }]
+    );
+    rules::remove(&place, 1).unwrap();
+    assert_eq!(rules::remove(&place, 1).unwrap_err().code(), "not-found");
+    assert_eq!(rules::update(&place, 1, &rule("a.com", "deny")).unwrap_err().code(), "not-found");
+
     // An empty export imports as nothing.
     let empty = rules::export_toml(&place).unwrap();
     assert_eq!(rules::import_toml(&place, &empty).unwrap(), 0);

@@ -5,12 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
-use purse_api::rules::{RuleFile, address, network};
-use purse_core::{
-    budget::Caps,
-    money::Usd,
-    rules::{Action, Limits, Rule, normalize_host},
-};
+use purse_api::rules::{self, RuleEdit, RuleFile};
+use purse_core::{budget::Caps, money::Usd, rules::Rule};
 use purse_store::Store;
 
 use crate::settings::{Context, Place};
@@ -68,43 +64,31 @@ pub(crate) struct RuleArgs {
 }
 
 impl RuleArgs {
-    /// Applies the options given onto `rule`.
-    fn apply(&self, rule: &mut Rule) -> Result<()> {
-        if let Some(path) = &self.path {
-            if !path.starts_with('/') {
-                bail!("--path must start with /");
-            }
-            rule.path_prefix = Some(path.clone());
-        }
-        if let Some(n) = &self.network {
-            rule.network = Some(network(n)?);
-        }
-        if let Some(a) = &self.asset {
-            rule.asset = Some(address(a, "--asset")?);
-        }
-        if let Some(a) = &self.pay_to {
-            rule.pay_to = Some(address(a, "--pay-to")?);
-        }
-        if self.allow {
-            rule.action = Action::Allow;
-        } else if self.ask {
-            rule.action = Action::Ask;
-        } else if self.deny {
-            rule.action = Action::Deny;
-        }
-        let limits = &mut rule.limits;
-        for (value, slot) in [
-            (&self.max, &mut limits.max_per_payment),
-            (&self.daily, &mut limits.daily),
-            (&self.weekly, &mut limits.weekly),
-            (&self.monthly, &mut limits.monthly),
-            (&self.total, &mut limits.total),
-        ] {
-            if let Some(text) = value {
-                *slot = if text == "none" { None } else { Some(usd(text)?) };
+    /// Sets the options given on `edit`; the rule is checked when it is stored, as the
+    /// app's are.
+    fn apply(&self, edit: &mut RuleEdit) {
+        let fields = [
+            (&self.path, &mut edit.path_prefix),
+            (&self.network, &mut edit.network),
+            (&self.asset, &mut edit.asset),
+            (&self.pay_to, &mut edit.pay_to),
+            (&self.max, &mut edit.max_per_payment),
+            (&self.daily, &mut edit.daily),
+            (&self.weekly, &mut edit.weekly),
+            (&self.monthly, &mut edit.monthly),
+            (&self.total, &mut edit.total),
+        ];
+        for (given, field) in fields {
+            if given.is_some() {
+                field.clone_from(given);
             }
         }
-        Ok(())
+        if let Some(action) = [(self.allow, "allow"), (self.ask, "ask"), (self.deny, "deny")]
+            .into_iter()
+            .find_map(|(set, action)| set.then_some(action))
+        {
+            action.clone_into(&mut edit.action);
+        }
     }
 }
 
@@ -154,7 +138,7 @@ pub(crate) enum RulesCommand {
         #[command(flatten)]
         place: Place,
     },
-    /// Change a rule: only the options given change (`none` clears a limit).
+    /// Change a rule: only the options given change (`none` clears a limit or a match).
     Edit {
         /// The rule's id.
         id: i64,
@@ -196,19 +180,10 @@ impl RulesCommand {
                 if !(args.allow || args.ask || args.deny) {
                     bail!("say what the rule does: --allow, --ask or --deny");
                 }
-                let mut rule = Rule {
-                    id: 0,
-                    host: normalize_host(&site)?,
-                    path_prefix: None,
-                    network: None,
-                    asset: None,
-                    pay_to: None,
-                    action: Action::Ask,
-                    limits: Limits::default(),
-                };
-                args.apply(&mut rule)?;
-                let (store, _) = open(&place)?;
-                let id = store.add_rule(&rule, purse_api::now_ms())?;
+                let mut edit = RuleEdit { site, ..RuleEdit::default() };
+                args.apply(&mut edit);
+                let rule = edit.to_rule()?;
+                let id = rules::add(&place.resolve()?, &edit)?;
                 crate::print(&describe(&Rule { id, ..rule }))
             }
             Self::List { json, place } => {
@@ -227,18 +202,19 @@ impl RulesCommand {
                 crate::print(&rules.iter().map(describe).collect::<Vec<_>>().join("\n"))
             }
             Self::Edit { id, site, rule: args, place } => {
-                let (store, _) = open(&place)?;
-                let mut rule = store.rule(id)?.with_context(|| format!("no rule {id}"))?;
+                let (store, context) = open(&place)?;
+                let rule = store.rule(id)?.with_context(|| format!("no rule {id}"))?;
+                let mut edit = RuleEdit::of(&rule);
                 if let Some(site) = site {
-                    rule.host = normalize_host(&site)?;
+                    edit.site = site;
                 }
-                args.apply(&mut rule)?;
-                store.update_rule(&rule)?;
+                args.apply(&mut edit);
+                let rule = Rule { id, ..edit.to_rule()? };
+                rules::update(&context, id, &edit)?;
                 crate::print(&describe(&rule))
             }
             Self::Remove { id, place } => {
-                let (store, _) = open(&place)?;
-                store.remove_rule(id)?;
+                rules::remove(&place.resolve()?, id)?;
                 eprintln!("removed rule {id}");
                 Ok(())
             }

@@ -67,6 +67,8 @@ fn rules_are_added_listed_edited_exported_imported_and_removed() {
     assert!(!ok && err.contains("--allow, --ask or --deny"), "{err}");
     let (ok, _, err) = scratch.run(&["rules", "add", "x.com", "--allow", "--max", "lots"]);
     assert!(!ok && err.contains("not a dollar amount"), "{err}");
+    let (ok, _, err) = scratch.run(&["rules", "add", "x.com", "--allow", "--path", "v1"]);
+    assert!(!ok && err.contains("a path prefix starts with /"), "{err}");
 
     let (ok, out, _) =
         scratch.run(&["rules", "edit", "1", "--ask", "--daily", "none", "--weekly", "5"]);
@@ -76,6 +78,13 @@ fn rules_are_added_listed_edited_exported_imported_and_removed() {
     let list: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(list[1]["network"], "eip155:8453");
     assert_eq!(list[1]["path"], "/v1/");
+    // `none` clears a match too.
+    let (ok, out, _) = scratch.run(&["rules", "edit", "2", "--network", "none"]);
+    assert!(ok);
+    assert_eq!(out.trim(), "2  deny   api.example.com  path /v1/");
+    let (ok, _, err) = scratch.run(&["rules", "edit", "9", "--deny"]);
+    assert!(!ok && err.contains("no rule 9"), "{err}");
+    assert!(scratch.run(&["rules", "edit", "2", "--network", "base"]).0);
 
     let file = scratch.0.join("rules.toml");
     assert!(scratch.run(&["rules", "export", file.to_str().unwrap()]).0);

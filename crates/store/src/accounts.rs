@@ -86,8 +86,9 @@ impl Store {
 
     /// Makes `address` the default account.
     pub fn set_default_account(&self, address: &str) -> Result<()> {
-        let account =
-            self.account(address)?.ok_or_else(|| Error::Filter(format!("no account {address}")))?;
+        let account = self
+            .account(address)?
+            .ok_or_else(|| Error::Missing(format!("no account {address}")))?;
         let tx = self.conn().unchecked_transaction()?;
         tx.execute("UPDATE accounts SET is_default = 0 WHERE is_default = 1", [])?;
         tx.execute("UPDATE accounts SET is_default = 1 WHERE address = ?1", [&account.address])?;
@@ -97,8 +98,9 @@ impl Store {
 
     /// Removes an account; when it was the default, the oldest remaining one becomes it.
     pub fn remove_account(&self, address: &str) -> Result<Account> {
-        let account =
-            self.account(address)?.ok_or_else(|| Error::Filter(format!("no account {address}")))?;
+        let account = self
+            .account(address)?
+            .ok_or_else(|| Error::Missing(format!("no account {address}")))?;
         let tx = self.conn().unchecked_transaction()?;
         tx.execute("DELETE FROM accounts WHERE address = ?1", [&account.address])?;
         tx.execute(

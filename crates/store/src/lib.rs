@@ -46,6 +46,9 @@ pub enum Error {
     /// No payment has that id.
     #[error("no payment {0}")]
     NotFound(PaymentId),
+    /// No rule or account has that id or address ("no rule 7").
+    #[error("{0}")]
+    Missing(String),
     /// A filter value is malformed.
     #[error("{0}")]
     Filter(String),

@@ -71,6 +71,16 @@ impl Store {
         Ok(self.conn().last_insert_rowid())
     }
 
+    /// Stores new rules, all or none; returns how many.
+    pub fn add_rules(&self, rules: &[Rule], at: i64) -> Result<usize> {
+        let tx = self.conn().unchecked_transaction()?;
+        for rule in rules {
+            self.add_rule(rule, at)?;
+        }
+        tx.commit()?;
+        Ok(rules.len())
+    }
+
     /// Replaces rule `rule.id`.
     pub fn update_rule(&self, rule: &Rule) -> Result<()> {
         let l = rule.limits;
@@ -95,7 +105,7 @@ impl Store {
             ],
         )?;
         if changed == 0 {
-            return Err(Error::Filter(format!("no rule {}", rule.id)));
+            return Err(Error::Missing(format!("no rule {}", rule.id)));
         }
         Ok(())
     }
@@ -103,7 +113,7 @@ impl Store {
     /// Removes rule `id`.
     pub fn remove_rule(&self, id: i64) -> Result<()> {
         if self.conn().execute("DELETE FROM rules WHERE id = ?1", [id])? == 0 {
-            return Err(Error::Filter(format!("no rule {id}")));
+            return Err(Error::Missing(format!("no rule {id}")));
         }
         Ok(())
     }
@@ -200,10 +210,27 @@ mod tests {
         };
         let id = store.add_rule(&rule, 1).unwrap();
         assert_eq!(store.rules().unwrap(), [Rule { id, ..rule.clone() }]);
-        store.update_rule(&Rule { id, action: Action::Deny, ..rule }).unwrap();
+        store.update_rule(&Rule { id, action: Action::Deny, ..rule.clone() }).unwrap();
         assert_eq!(store.rule(id).unwrap().unwrap().action, Action::Deny);
         store.remove_rule(id).unwrap();
-        assert!(store.remove_rule(id).is_err());
+        assert!(
+            matches!(store.remove_rule(id), Err(Error::Missing(m)) if m == format!("no rule {id}"))
+        );
+        assert!(matches!(store.update_rule(&Rule { id, ..rule.clone() }), Err(Error::Missing(_))));
+
+        // A batch is stored whole or not at all: here the disk "fails" on its second rule.
+        store
+            .conn()
+            .execute_batch(
+                "CREATE TEMP TRIGGER fail BEFORE INSERT ON rules WHEN NEW.host = 'fails.example'
+                 BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+            )
+            .unwrap();
+        let fails = Rule { host: "fails.example".into(), ..rule.clone() };
+        assert!(store.add_rules(&[rule.clone(), fails], 2).is_err());
+        assert!(store.rules().unwrap().is_empty());
+        assert_eq!(store.add_rules(&[rule.clone(), rule.clone()], 2).unwrap(), 2);
+        assert_eq!(store.rules().unwrap().len(), 2);
 
         let defaults = Caps { daily: Some(Usd(1_000_000)), monthly: None };
         assert_eq!(store.caps(defaults).unwrap(), defaults);
