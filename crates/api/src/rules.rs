@@ -152,15 +152,6 @@ impl RuleEdit {
     }
 }
 
-fn window(key: &str) -> &'static str {
-    match key.split(':').nth(2) {
-        Some("d") => "today",
-        Some("w") => "this week",
-        Some("m") => "this month",
-        _ => "in total",
-    }
-}
-
 /// The rules, each with the use of its limited budgets at `now_ms`.
 pub fn list(place: &DataDir, utc_offset_secs: i32, now_ms: i64) -> Result<Vec<RuleView>, Failure> {
     let store = place.store()?;
@@ -182,7 +173,7 @@ pub fn list(place: &DataDir, utc_offset_secs: i32, now_ms: i64) -> Result<Vec<Ru
                 .iter()
                 .zip(mainnet.into_iter().zip(testnet))
                 .map(|((key, limit), (m, t))| BudgetUse {
-                    window: window(key).to_owned(),
+                    window: purse_core::budget::window(key).to_owned(),
                     limit: limit.decimal(),
                     mainnet: spent(m),
                     testnet: spent(t),

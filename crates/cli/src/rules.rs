@@ -277,8 +277,7 @@ impl BudgetArgs {
             let used = store.used(&keys, testnet)?;
             for (budget, used) in budgets.iter().zip(used) {
                 let used = Usd(u128::try_from(used).unwrap_or(0));
-                let window =
-                    if budget.key.starts_with("global:d:") { "today" } else { "this month" };
+                let window = purse_core::budget::window(&budget.key);
                 let limit =
                     budget.limit.map_or_else(|| "no cap".to_owned(), |l| format!("cap {l}"));
                 lines.push(format!("{kind:<7}  {window:<10}  spent {used}  ({limit})"));

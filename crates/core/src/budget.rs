@@ -97,18 +97,26 @@ pub fn budgets(now: Now, caps: Caps, rule: Option<&Rule>) -> Vec<Budget> {
     budgets
 }
 
-/// What a budget key stands for, for people: `today`, `this month`, `rule 3 this week`, ….
-pub fn describe(key: &str) -> String {
-    let parts: Vec<&str> = key.split(':').collect();
-    let window = |w: &str| match w {
+/// A budget key's window, for people: `today`, `this week`, `this month` or `in total`.
+pub fn window(key: &str) -> &'static str {
+    let w = match key.split(':').collect::<Vec<_>>().as_slice() {
+        ["global", w, ..] | ["rule", _, w, ..] => *w,
+        _ => "",
+    };
+    match w {
         "d" => "today",
         "w" => "this week",
         "m" => "this month",
         _ => "in total",
-    };
-    match parts.as_slice() {
-        ["global", w, ..] => format!("the global cap {}", window(w)),
-        ["rule", id, w, ..] => format!("rule {id}'s budget {}", window(w)),
+    }
+}
+
+/// What a budget key stands for, for people: `the global cap today`,
+/// `rule 3's budget this week`, ….
+pub fn describe(key: &str) -> String {
+    match key.split(':').collect::<Vec<_>>().as_slice() {
+        ["global", ..] => format!("the global cap {}", window(key)),
+        ["rule", id, ..] => format!("rule {id}'s budget {}", window(key)),
         _ => key.to_owned(),
     }
 }
@@ -162,5 +170,10 @@ mod tests {
         assert_eq!(all[3], Budget { key: "rule:3:w:2026-11-23".into(), limit: Some(Usd(5)) });
         assert_eq!(describe(&all[3].key), "rule 3's budget this week");
         assert_eq!(describe("global:d:2026-11-27"), "the global cap today");
+        let windows: Vec<_> = all.iter().map(|b| window(&b.key)).collect();
+        assert_eq!(
+            windows,
+            ["today", "this month", "today", "this week", "this month", "in total"]
+        );
     }
 }
