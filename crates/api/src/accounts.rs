@@ -30,11 +30,34 @@ pub struct Created {
     pub mnemonic: Secret,
 }
 
+/// Where a new account's key is kept.
+#[derive(Debug, Clone, Copy)]
+pub enum Keep<'a> {
+    /// The OS keychain.
+    Keychain,
+    /// An encrypted JSON keystore (v3) at `path`, never written over, for a host without a
+    /// keychain.
+    Keystore {
+        /// The file.
+        path: &'a Path,
+        /// Its password.
+        password: &'a Secret,
+    },
+}
+
 /// The accounts of a data dir and profile.
 #[derive(Debug)]
 pub struct Accounts {
     keychain: Keychain,
     store: Store,
+}
+
+/// Refuses an empty keystore password.
+fn unprotected(password: &Secret) -> Result<(), Failure> {
+    if password.expose().is_empty() {
+        return Err(Failure::Invalid("an empty password would leave the key unprotected".into()));
+    }
+    Ok(())
 }
 
 fn parse_address(text: &str) -> Result<Address, Failure> {
@@ -56,38 +79,56 @@ impl Accounts {
         Ok(self.store.accounts()?)
     }
 
-    /// Keeps `signer`'s key in the keychain and lists the account.
-    fn add(&self, signer: &PrivateKeySigner, label: Option<&str>) -> Result<String, Failure> {
+    /// Keeps `signer`'s key where `keep` says and lists the account; returns its address.
+    pub fn add(
+        &self,
+        signer: &PrivateKeySigner,
+        label: Option<&str>,
+        keep: Keep<'_>,
+    ) -> Result<String, Failure> {
         let address = signer.address().to_checksum(None);
         if self.store.account(&address)?.is_some() {
             return Err(Failure::Invalid(format!("account {address} is already there")));
         }
-        self.keychain.store_account(signer)?;
+        let storage = match keep {
+            Keep::Keychain => {
+                self.keychain.store_account(signer)?;
+                KeyStorage::Keychain
+            }
+            Keep::Keystore { path, password } => {
+                unprotected(password)?;
+                purse_keys::write_keystore(path, signer, password)?;
+                let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+                KeyStorage::Keystore(path.display().to_string())
+            }
+        };
         let label = label.map(str::trim).filter(|l| !l.is_empty());
-        self.store.add_account(&address, label, &KeyStorage::Keychain, crate::now_ms())?;
+        self.store.add_account(&address, label, &storage, crate::now_ms())?;
         Ok(address)
     }
 
-    /// Makes an account from a fresh 12-word mnemonic; the words are returned once.
+    /// Makes an account from a fresh 12-word mnemonic, its key in the keychain; the words
+    /// are returned once.
     pub fn create(&self, label: Option<&str>) -> Result<Created, Failure> {
         let made = purse_keys::generate()?;
-        let address = self.add(&made.signer, label)?;
+        let address = self.add(&made.signer, label, Keep::Keychain)?;
         Ok(Created { address, mnemonic: made.mnemonic })
     }
 
-    /// Imports a 0x-prefixed hex private key.
+    /// Imports a 0x-prefixed hex private key into the keychain.
     pub fn import_key(&self, key: &Secret, label: Option<&str>) -> Result<String, Failure> {
-        self.add(&purse_keys::from_private_key(key)?, label)
+        self.add(&purse_keys::from_private_key(key)?, label, Keep::Keychain)
     }
 
-    /// Imports account `index` (m/44'/60'/0'/0/index) of a BIP-39 mnemonic.
+    /// Imports account `index` (m/44'/60'/0'/0/index) of a BIP-39 mnemonic into the
+    /// keychain.
     pub fn import_mnemonic(
         &self,
         phrase: &Secret,
         index: u32,
         label: Option<&str>,
     ) -> Result<String, Failure> {
-        self.add(&purse_keys::from_mnemonic(phrase, index)?, label)
+        self.add(&purse_keys::from_mnemonic(phrase, index)?, label, Keep::Keychain)
     }
 
     /// Makes `address` the account payments use.
@@ -95,10 +136,26 @@ impl Accounts {
         Ok(self.store.set_default_account(address)?)
     }
 
-    fn account(&self, address: &str) -> Result<Account, Failure> {
+    /// The account payments use.
+    pub fn default_account(&self) -> Result<Option<Account>, Failure> {
+        Ok(self.store.default_account()?)
+    }
+
+    /// The account with this address (case-insensitive).
+    pub fn account(&self, address: &str) -> Result<Account, Failure> {
         self.store
             .account(address)?
             .ok_or_else(|| Failure::NotFound(format!("no account {address}")))
+    }
+
+    /// Forgets `address` and deletes its key from the keychain (a keystore file is left
+    /// where it is); when it was the default, the oldest remaining account becomes it.
+    pub fn remove(&self, address: &str) -> Result<Account, Failure> {
+        let account = self.account(address)?;
+        if account.storage == KeyStorage::Keychain {
+            self.keychain.remove_account(parse_address(&account.address)?)?;
+        }
+        Ok(self.store.remove_account(&account.address)?)
     }
 
     /// Writes `address`'s key to an encrypted JSON keystore (v3) at `path`, never over an
@@ -110,11 +167,7 @@ impl Accounts {
         password: &Secret,
         source_password: Option<&Secret>,
     ) -> Result<(), Failure> {
-        if password.expose().is_empty() {
-            return Err(Failure::Invalid(
-                "an empty password would leave the key unprotected".into(),
-            ));
-        }
+        unprotected(password)?;
         let account = self.account(address)?;
         let signer = match &account.storage {
             KeyStorage::Keychain => {
@@ -208,17 +261,22 @@ pub async fn read_balances(chain: Arc<Chain>, networks: &[u64], owner: Address) 
     rows
 }
 
-/// The balances of `address` (else the default account) on the configured networks.
-pub async fn balances(place: &DataDir, address: Option<&str>) -> Result<Vec<Balance>, Failure> {
-    let owner = match address {
-        Some(text) => parse_address(text)?,
+/// `address`, else the default account's.
+pub fn owner(place: &DataDir, address: Option<&str>) -> Result<Address, Failure> {
+    match address {
+        Some(text) => parse_address(text),
         None => {
             let account = place.store()?.default_account()?.ok_or_else(|| {
                 Failure::NotFound("no default account: make or import one first".into())
             })?;
-            parse_address(&account.address)?
+            parse_address(&account.address)
         }
-    };
+    }
+}
+
+/// The balances of `address` (else the default account) on the configured networks.
+pub async fn balances(place: &DataDir, address: Option<&str>) -> Result<Vec<Balance>, Failure> {
+    let owner = owner(place, address)?;
     let (rpcs, networks, _) = balance_networks(place, &[])?;
     let chain = Arc::new(Chain::new(rpcs).with_timeout(Duration::from_secs(10)));
     Ok(read_balances(chain, &networks, owner).await)

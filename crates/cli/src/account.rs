@@ -7,10 +7,14 @@ use std::{
 
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, Subcommand};
-use purse_keys::{Keychain, Secret};
-use purse_store::{KeyStorage, Store};
+use purse_api::{
+    Failure,
+    accounts::{Accounts, Keep},
+};
+use purse_keys::Secret;
+use purse_store::KeyStorage;
 
-use crate::settings::{Context, Place};
+use crate::settings::Place;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
@@ -128,51 +132,28 @@ fn password(file: Option<&Path>, confirm: bool) -> Result<Secret> {
     Ok(first)
 }
 
-struct Accounts {
-    context: Context,
-    store: Store,
-}
-
-impl Accounts {
-    fn open(place: &Place) -> Result<Self> {
-        let context = place.resolve()?;
-        let path = context.path("purse.db");
-        let store =
-            Store::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
-        Ok(Self { context, store })
-    }
-
-    fn keychain(&self) -> Keychain {
-        Keychain::new(&self.context.profile)
-    }
-
-    /// Keeps `signer`'s key (keychain, or the keystore asked for) and lists the account.
+impl KeystoreArgs {
+    /// Keeps `signer`'s key in the keystore asked for (asking its password), else the
+    /// keychain; returns the account's address.
     fn add(
         &self,
+        accounts: &Accounts,
         signer: &alloy::signers::local::PrivateKeySigner,
         label: Option<&str>,
-        keystore: &KeystoreArgs,
     ) -> Result<String> {
-        let address = signer.address().to_checksum(None);
-        if self.store.account(&address)?.is_some() {
-            bail!("account {address} is already there");
-        }
-        let storage = match &keystore.keystore {
+        let added = match &self.keystore {
             Some(path) => {
-                let password = password(keystore.password_file.as_deref(), true)?;
-                purse_keys::write_keystore(path, signer, &password)?;
-                let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-                KeyStorage::Keystore(path.display().to_string())
+                let password = password(self.password_file.as_deref(), true)?;
+                accounts.add(signer, label, Keep::Keystore { path, password: &password })
             }
-            None => {
-                self.keychain().store_account(signer).map_err(|e| {
-                    anyhow::anyhow!("{e}. On a host without a keychain, keep the key in an encrypted file with --keystore FILE")
-                })?;
-                KeyStorage::Keychain
-            }
+            None => accounts.add(signer, label, Keep::Keychain),
         };
-        self.store.add_account(&address, label, &storage, purse_api::now_ms())?;
-        Ok(address)
+        added.map_err(|e| match e {
+            Failure::Keychain(_) => anyhow::anyhow!(
+                "{e}. On a host without a keychain, keep the key in an encrypted file with --keystore FILE"
+            ),
+            e => e.into(),
+        })
     }
 }
 
@@ -191,9 +172,9 @@ impl Command {
     pub(crate) fn run(self) -> Result<()> {
         match self {
             Self::New { label, quiet, keystore, place } => {
-                let accounts = Accounts::open(&place)?;
+                let accounts = Accounts::open(&place.resolve()?)?;
                 let made = purse_keys::generate()?;
-                let address = accounts.add(&made.signer, label.as_deref(), &keystore)?;
+                let address = keystore.add(&accounts, &made.signer, label.as_deref())?;
                 if !quiet {
                     eprintln!(
                         "Write these 12 words down and keep them safe: they restore this account, and they are not shown again."
@@ -203,7 +184,7 @@ impl Command {
                 crate::print(&address)
             }
             Self::Import { private_key_file, mnemonic_file, index, label, keystore, place } => {
-                let accounts = Accounts::open(&place)?;
+                let accounts = Accounts::open(&place.resolve()?)?;
                 let signer = match (private_key_file, mnemonic_file) {
                     (Some(path), _) => {
                         purse_keys::from_private_key(&read_secret(&path, "private key")?)
@@ -219,10 +200,10 @@ impl Command {
                     }
                     (None, None) => bail!("pass --private-key-file F or --mnemonic-file F"),
                 };
-                crate::print(&accounts.add(&signer, label.as_deref(), &keystore)?)
+                crate::print(&keystore.add(&accounts, &signer, label.as_deref())?)
             }
             Self::List { json, place } => {
-                let list = Accounts::open(&place)?.store.accounts()?;
+                let list = Accounts::open(&place.resolve()?)?.list()?;
                 if json {
                     return crate::print(&serde_json::to_string_pretty(&list)?);
                 }
@@ -248,11 +229,8 @@ impl Command {
                 crate::print(&lines.join("\n"))
             }
             Self::Remove { address, yes, place } => {
-                let accounts = Accounts::open(&place)?;
-                let account = accounts
-                    .store
-                    .account(&address)?
-                    .with_context(|| format!("no account {address}"))?;
+                let accounts = Accounts::open(&place.resolve()?)?;
+                let account = accounts.account(&address)?;
                 if !yes
                     && !confirm(&format!(
                         "Remove {} and delete its key? Funds it holds are lost unless its key or words are backed up.",
@@ -261,45 +239,34 @@ impl Command {
                 {
                     bail!("kept {}", account.address);
                 }
-                if account.storage == KeyStorage::Keychain {
-                    let parsed =
-                        account.address.parse().context("a stored address is malformed")?;
-                    accounts.keychain().remove_account(parsed)?;
-                }
-                accounts.store.remove_account(&account.address)?;
-                eprintln!("removed {}", account.address);
+                let removed = accounts.remove(&account.address)?;
+                eprintln!("removed {}", removed.address);
                 Ok(())
             }
             Self::Default { address, place } => {
-                let accounts = Accounts::open(&place)?;
-                accounts.store.set_default_account(&address)?;
+                let accounts = Accounts::open(&place.resolve()?)?;
+                accounts.set_default(&address)?;
                 eprintln!(
                     "payments now use {}",
-                    accounts.store.default_account()?.map(|a| a.address).unwrap_or(address)
+                    accounts.default_account()?.map(|a| a.address).unwrap_or(address)
                 );
                 Ok(())
             }
             Self::Export { address, keystore, password_file, place } => {
-                let accounts = Accounts::open(&place)?;
-                let account = accounts
-                    .store
-                    .account(&address)?
-                    .with_context(|| format!("no account {address}"))?;
-                let signer = match &account.storage {
-                    KeyStorage::Keychain => {
-                        let parsed =
-                            account.address.parse().context("a stored address is malformed")?;
-                        accounts.keychain().account(parsed)?.with_context(|| {
-                            format!("the keychain holds no key for {}", account.address)
-                        })?
-                    }
-                    KeyStorage::Keystore(path) => {
-                        let password = password(password_file.as_deref(), false)?;
-                        purse_keys::read_keystore(Path::new(path), &password)?
-                    }
+                let accounts = Accounts::open(&place.resolve()?)?;
+                let account = accounts.account(&address)?;
+                // A key kept in a keystore file is opened with that file's password first.
+                let source = match account.storage {
+                    KeyStorage::Keychain => None,
+                    KeyStorage::Keystore(_) => Some(password(password_file.as_deref(), false)?),
                 };
                 let password = password(password_file.as_deref(), true)?;
-                purse_keys::write_keystore(&keystore, &signer, &password)?;
+                accounts.export_keystore(
+                    &account.address,
+                    &keystore,
+                    &password,
+                    source.as_ref(),
+                )?;
                 eprintln!("wrote {} (encrypted; mode 0600)", keystore.display());
                 Ok(())
             }

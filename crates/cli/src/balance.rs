@@ -5,7 +5,6 @@ use std::{sync::Arc, time::Duration};
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
 use purse_chain::{Chain, network_label};
-use purse_store::Store;
 
 use crate::settings::Place;
 
@@ -29,20 +28,7 @@ pub(crate) struct BalanceArgs {
 impl BalanceArgs {
     pub(crate) fn run(self) -> Result<()> {
         let context = self.place.resolve()?;
-        let owner = match &self.address {
-            Some(text) => purse_x402::exact::parse_address(text.trim()).with_context(|| {
-                format!("{text:?} is not an address (0x and 40 hex digits, EIP-55 if mixed case)")
-            })?,
-            None => {
-                let path = context.path("purse.db");
-                let store = Store::open(&path)
-                    .with_context(|| format!("cannot open {}", path.display()))?;
-                let account = store.default_account()?.context(
-                    "no default account: pass an address, or make one with `purse account new`",
-                )?;
-                account.address.parse().context("a stored address is malformed")?
-            }
-        };
+        let owner = purse_api::accounts::owner(&context, self.address.as_deref())?;
 
         let (rpcs, networks, without_usd) =
             purse_api::accounts::balance_networks(&context, &self.rpc)?;
