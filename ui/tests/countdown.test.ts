@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ARM_DELAY_MS, approveArmed, formatCountdown, remainingMs, suggestedLimits } from "../src/lib/countdown";
+import { ARM_DELAY_MS, approveArmed, formatCountdown, remainingMs } from "../src/lib/countdown";
 
 describe("the popup's clock", () => {
   it("counts down to the expiry, never below zero", () => {
@@ -16,12 +16,5 @@ describe("the popup's clock", () => {
     expect(approveArmed(1_000, 1_799, 60_000)).toBe(false);
     expect(approveArmed(1_000, 1_800, 60_000)).toBe(true);
     expect(approveArmed(1_000, 61_000, 60_000)).toBe(false);
-  });
-
-  it("suggests limits for 'always for this site' from the price", () => {
-    expect(suggestedLimits("0.001")).toEqual({ maxPerPayment: "0.01", dailyBudget: "1.00" });
-    expect(suggestedLimits("0.25")).toEqual({ maxPerPayment: "0.25", dailyBudget: "5.00" });
-    expect(suggestedLimits("1.234")).toEqual({ maxPerPayment: "1.24", dailyBudget: "24.80" });
-    expect(suggestedLimits(null)).toEqual({ maxPerPayment: "0.10", dailyBudget: "1.00" });
   });
 });

@@ -40,8 +40,8 @@ const request = (id: number, change: Partial<ApprovalRequest> = {}): ApprovalReq
   waiting: 1,
   reason: "no rule allows api.example.com",
   budgets: [{ label: "Today", left: "0.99" }],
-  suggestedMax: "",
-  suggestedDaily: "",
+  suggestedMax: "0.10",
+  suggestedDaily: "1.00",
   ...change,
 });
 
@@ -91,11 +91,14 @@ describe("the approval view", () => {
     expect(answers).toEqual([{ kind: "once" }]);
   });
 
-  it("offers 'always for this site' with limits filled in, and deny and block at once", () => {
+  it("offers 'always for this site' with the wallet's limits filled in, and deny and block at once", () => {
     const answers: Answer[] = [];
     component = mount(Approval, {
       target: document.body,
-      props: { request: request(2, { usd: "0.25" }), onanswer: (a: Answer) => answers.push(a) },
+      props: {
+        request: request(2, { usd: "0.25", suggestedMax: "0.25", suggestedDaily: "5.00" }),
+        onanswer: (a: Answer) => answers.push(a),
+      },
     });
     flushSync();
     button("deny").click();
@@ -114,7 +117,7 @@ describe("the approval view", () => {
     ]);
   });
 
-  it("fills 'always' with the policy's offer when the wallet sends one", () => {
+  it("takes 'always' with the offer as it stands, and says how many requests wait", () => {
     const answers: Answer[] = [];
     component = mount(Approval, {
       target: document.body,

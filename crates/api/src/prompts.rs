@@ -166,6 +166,7 @@ pub fn answer(wallet: &Wallet, id: u64, choice: &Choice) -> Result<(), Failure> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use purse_core::flow::Approval;
 
     #[test]
     fn choices_read_as_answers() {
@@ -181,5 +182,49 @@ mod tests {
         assert_eq!(wrong.unwrap_err().code(), "invalid");
         assert_eq!(Usd(1_000).decimal(), "0.001");
         assert_eq!(capitalized("the global cap today"), "The global cap today");
+    }
+
+    #[test]
+    fn always_offers_the_policy_defaults_raised_to_the_price() {
+        let pending = |usd: Option<u128>| Pending {
+            id: 1,
+            approval: Approval {
+                key: String::new(),
+                site: "api.example.com".into(),
+                url: "https://api.example.com/".into(),
+                method: "GET".into(),
+                amount: "1000".into(),
+                usd: usd.map(Usd),
+                asset: String::new(),
+                symbol: None,
+                network: "eip155:84532".into(),
+                network_name: "Base Sepolia".into(),
+                testnet: true,
+                pay_to: String::new(),
+                payee: Payee::New,
+                account: String::new(),
+                budgets: vec![
+                    ("the global cap today".into(), Some(Usd(990_000))),
+                    ("x".into(), None),
+                ],
+                why: purse_core::Refusal::new(purse_core::Reason::Denied, "no rule allows it"),
+            },
+            expires_at_ms: 0,
+            waiting: 1,
+        };
+        let offer = |usd| {
+            let view = view(&pending(usd), Usd(100_000), Usd(1_000_000));
+            (view.suggested_max, view.suggested_daily)
+        };
+        assert_eq!(offer(Some(1_000)), ("0.10".to_owned(), "1.00".to_owned()));
+        assert_eq!(offer(Some(250_000)), ("0.25".to_owned(), "1.00".to_owned()));
+        assert_eq!(offer(Some(2_500_000)), ("2.50".to_owned(), "2.50".to_owned()));
+        assert_eq!(offer(None), ("0.10".to_owned(), "1.00".to_owned()));
+        let view = view(&pending(Some(1_000)), Usd(100_000), Usd(1_000_000));
+        assert_eq!(view.reason, "no rule allows it");
+        assert_eq!(
+            view.budgets,
+            [BudgetLeft { label: "The global cap today".into(), left: "0.99".into() }]
+        );
     }
 }

@@ -24,15 +24,3 @@ export function approveArmed(
 ): boolean {
   return nowMs - shownAtMs >= delayMs && remainingMs(expiresAtMs, nowMs) > 0;
 }
-
-/** Sensible defaults for "always for this site": a maximum of the price rounded up to a
- * cent (at least $0.01), and a daily budget of 20 such payments (at least $1.00). */
-export function suggestedLimits(usd: string | null): { maxPerPayment: string; dailyBudget: string } {
-  const match = usd === null ? null : /^\$?(\d+)(?:\.(\d+))?$/.exec(usd.trim());
-  if (!match) return { maxPerPayment: "0.10", dailyBudget: "1.00" };
-  const micros = BigInt(match[1]) * 1_000_000n + BigInt((match[2] ?? "").slice(0, 6).padEnd(6, "0"));
-  const cents = (micros + 9_999n) / 10_000n || 1n;
-  const daily = cents * 20n > 100n ? cents * 20n : 100n;
-  const dollars = (c: bigint) => `${c / 100n}.${String(c % 100n).padStart(2, "0")}`;
-  return { maxPerPayment: dollars(cents), dailyBudget: dollars(daily) };
-}
