@@ -105,6 +105,18 @@ fn click_armed(session: &Session, css: &str) {
     session.click(css).unwrap();
 }
 
+/// Answers the popup's last payment with one of its buttons, once it is armed: the popup
+/// hides. The click is the button's own `click()`, which a disabled button ignores, and not
+/// WebDriver's: WebKitWebDriver answers an element click only after the page draws again,
+/// which a window hidden by that click may never do, and then the whole session hangs.
+fn answer(session: &Session, css: &str) {
+    let armed = session.wait_for(WAIT, |s| enabled(s, css).then_some(()));
+    assert!(armed.is_some(), "{css} never became enabled");
+    let clicked = "const b = document.querySelector(arguments[0]); b.click(); return b.tagName;";
+    let tag = session.execute(clicked, serde_json::json!([css])).unwrap();
+    assert_eq!(tag, "BUTTON", "{css}");
+}
+
 #[test]
 #[ignore = "needs a display, tauri-driver, WebKitWebDriver, a keychain and the npm testbed: run through scripts/test"]
 fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
@@ -163,7 +175,7 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     let armed = session.wait_for(WAIT, |s| enabled(s, "[data-testid=approve]").then_some(()));
     assert!(armed.is_some(), "approve never became enabled");
     shot(&session, &shots, "popup");
-    click_armed(&session, "[data-testid=approve]");
+    answer(&session, "[data-testid=approve]");
     let got = request.join().unwrap();
     assert_eq!(got.status, "200", "{got:?}\n{}", testbed.logs());
     assert_eq!(paid_to(), before + 1_000);
@@ -186,7 +198,7 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     let before = paid_to();
     let request = curl(&proxy, &weather, 60);
     let second = reach_popup(&session, &main, Some(&first));
-    session.click("[data-testid=deny]").unwrap();
+    answer(&session, "[data-testid=deny]");
     let got = request.join().unwrap();
     assert_eq!(got.status, "402", "{got:?}");
     let reason = got.reason.unwrap_or_default();
@@ -198,7 +210,7 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     let request = curl(&proxy, &weather, 60);
     let _third = reach_popup(&session, &main, Some(&second));
     click_armed(&session, "[data-testid=always]");
-    click_armed(&session, "[data-testid=always-confirm]");
+    answer(&session, "[data-testid=always-confirm]");
     let got = request.join().unwrap();
     assert_eq!(got.status, "200", "{got:?}");
     assert_eq!(paid_to(), before + 1_000);
@@ -313,7 +325,7 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     let before = paid_to();
     let request = curl(&proxy, &weather, 60);
     reach_popup(&session, &main, None);
-    session.click("[data-testid=deny]").unwrap();
+    answer(&session, "[data-testid=deny]");
     assert_eq!(request.join().unwrap().status, "402");
     assert_eq!(paid_to(), before);
 }
