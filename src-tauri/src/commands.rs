@@ -105,7 +105,7 @@ fn proxy_status(state: State<'_, AppState>) -> Status {
 
 #[tauri::command]
 async fn spend(state: State<'_, AppState>) -> Reply<SpendView> {
-    Ok(history::spend(&state.place.store()?, state.utc_offset_secs, purse_api::now_ms())?)
+    Ok(history::spend(&state.place, state.utc_offset_secs, purse_api::now_ms())?)
 }
 
 #[tauri::command]

@@ -86,10 +86,7 @@ pub(crate) fn refresh(app: &AppHandle) {
     };
     let _ = items.state.set_text(text);
     let now = purse_api::now_ms();
-    let spend = state
-        .place
-        .store()
-        .and_then(|store| purse_api::history::spend(&store, state.utc_offset_secs, now));
+    let spend = purse_api::history::spend(&state.place, state.utc_offset_secs, now);
     if let Ok(spend) = spend {
         let mut text = format!("Today: ${}", spend.day.mainnet_usd);
         if spend.day.testnet_usd != "0.00" {

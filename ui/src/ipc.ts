@@ -117,11 +117,17 @@ export interface SummaryView {
   perNetwork: SummaryLine[];
 }
 
+/** Dollars paid over a period, against its global cap (`null`: no cap). */
 export interface Spend {
   mainnetUsd: string;
   testnetUsd: string;
   paid: number;
   attempts: number;
+  cap: string | null;
+  /** What the cap leaves; payments under way count as spent. */
+  leftMainnet: string | null;
+  /** … on testnets, counted apart. */
+  leftTestnet: string | null;
 }
 
 export interface SpendView {

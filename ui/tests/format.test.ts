@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatUnits, formatUsd, fromMicros, shortAddress, statusTone, toMicros } from "../src/lib/format";
+import { capUsed, formatUnits, formatUsd, fromMicros, shortAddress, statusTone, toMicros } from "../src/lib/format";
 
 describe("amounts", () => {
   it("shows atomic units in the token's decimals, exactly", () => {
@@ -39,5 +39,13 @@ describe("amounts", () => {
     expect(statusTone("confirmed")).toBe("paid");
     expect(statusTone("refused")).toBe("refused");
     expect(statusTone("signed")).toBe("open");
+  });
+
+  it("measures a cap's use from what it leaves", () => {
+    expect(capUsed("5.00", "3.75")).toBe(0.25);
+    expect(capUsed("5.00", "5.00")).toBe(0);
+    expect(capUsed("5.00", "0.00")).toBe(1);
+    expect(capUsed("0.00", "0.00")).toBe(1);
+    expect(capUsed("3", "0.000001")).toBe(0.999);
   });
 });

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use purse_core::money::Usd;
 use purse_store::{HistoryFilter, Payment, Status, Store, SummaryRow};
 use purse_x402::registry;
 use serde::{Deserialize, Serialize};
@@ -109,15 +110,17 @@ pub struct Amount {
 /// What a notification about `row` says, if it deserves one: every refusal and failure,
 /// and payments made without asking from `above` dollars up (the user saw the ones they
 /// approved).
-pub fn notification(row: &PaymentRow, above: purse_core::money::Usd) -> Option<(String, String)> {
+pub fn notification(row: &PaymentRow, above: Usd) -> Option<(String, String)> {
     let payment = &row.payment;
     let shown = row.amount.as_ref().map_or_else(String::new, |a| a.text.clone());
     match payment.status.as_str() {
         "settled" | "confirmed" => {
             let asked = payment.decided_by.as_deref() == Some("user");
-            let usd = row.amount.as_ref().filter(|a| a.usd).and_then(|a| {
-                Some(purse_core::money::Usd(micro_usd(a.atomic.parse().ok()?, a.decimals?)))
-            });
+            let usd = row
+                .amount
+                .as_ref()
+                .filter(|a| a.usd)
+                .and_then(|a| Some(Usd(micro_usd(a.atomic.parse().ok()?, a.decimals?))));
             let large = usd.is_none_or(|usd| usd >= above);
             (!asked && large).then(|| (format!("Paid {shown}"), format!("to {}", payment.host)))
         }
@@ -389,6 +392,12 @@ pub struct Spend {
     pub paid: u64,
     /// Attempts, paid or not.
     pub attempts: u64,
+    /// The global cap over the period, dollars (`None`: no cap).
+    pub cap: Option<String>,
+    /// What the cap leaves on mainnets, dollars (payments under way count as spent).
+    pub left_mainnet: Option<String>,
+    /// What it leaves on testnets, counted apart.
+    pub left_testnet: Option<String>,
 }
 
 /// Today's and this month's spend, and the local dates they start on.
@@ -433,8 +442,8 @@ fn spend_since(store: &Store, since: &str) -> Result<Spend, Failure> {
         let sum = if testnet_row { &mut testnet } else { &mut mainnet };
         *sum = sum.saturating_add(micro_usd(atomic, decimals));
     }
-    spend.mainnet_usd = purse_core::money::Usd(mainnet).decimal();
-    spend.testnet_usd = purse_core::money::Usd(testnet).decimal();
+    spend.mainnet_usd = Usd(mainnet).decimal();
+    spend.testnet_usd = Usd(testnet).decimal();
     Ok(spend)
 }
 
@@ -448,15 +457,36 @@ pub fn local_date(utc_offset_secs: i32, now_ms: i64) -> String {
     format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
 }
 
-/// Today's and this month's spend.
-pub fn spend(store: &Store, utc_offset_secs: i32, now_ms: i64) -> Result<SpendView, Failure> {
+/// Today's and this month's spend, each against its global cap (the cap set with
+/// `purse budget` or the app, else `config.toml`'s).
+pub fn spend(place: &DataDir, utc_offset_secs: i32, now_ms: i64) -> Result<SpendView, Failure> {
+    let store = place.store()?;
     let today = local_date(utc_offset_secs, now_ms);
     let month_start = format!("{}-01", &today[..7]);
-    Ok(SpendView {
-        day: spend_since(store, &today)?,
-        month: spend_since(store, &month_start)?,
+    let mut view = SpendView {
+        day: spend_since(&store, &today)?,
+        month: spend_since(&store, &month_start)?,
         today,
-    })
+    };
+    let defaults =
+        place.config()?.policy.default_caps().map_err(|e| Failure::Settings(e.to_string()))?;
+    let now = purse_core::ports::Now { unix_ms: now_ms, utc_offset_secs };
+    // The day's cap, then the month's.
+    let globals = purse_core::budget::budgets(now, store.caps(defaults)?, None);
+    let keys: Vec<String> = globals.iter().map(|b| b.key.clone()).collect();
+    let (mainnet, testnet) = (store.used(&keys, false)?, store.used(&keys, true)?);
+    for (spend, (budget, (m, t))) in [&mut view.day, &mut view.month]
+        .into_iter()
+        .zip(globals.iter().zip(mainnet.into_iter().zip(testnet)))
+    {
+        let Some(cap) = budget.limit else { continue };
+        let left =
+            |used: i64| Usd(cap.0.saturating_sub(u128::try_from(used).unwrap_or(0))).decimal();
+        spend.cap = Some(cap.decimal());
+        spend.left_mainnet = Some(left(m));
+        spend.left_testnet = Some(left(t));
+    }
+    Ok(view)
 }
 
 /// Notices payments that are new or changed status since it last looked, among the most

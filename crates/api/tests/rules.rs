@@ -145,3 +145,43 @@ fn a_wrong_file_adds_nothing() {
     assert_eq!(rules::import_toml(&place, &empty).unwrap(), 0);
     assert_eq!(rules::import_toml(&place, "").unwrap(), 0);
 }
+
+#[test]
+fn spend_is_shown_against_the_global_caps() {
+    use purse_store::{NewPayment, Reservation, Spending, Update};
+    let scratch = Scratch::new("caps");
+    let place = scratch.place("data");
+    // 2026-11-27 12:00 UTC.
+    let now_ms = 1_795_780_800_000;
+    let caps = rules::CapsEdit { daily: Some("5".into()), monthly: Some("none".into()) };
+    rules::set_caps(&place, &caps).unwrap();
+
+    let store = place.store().unwrap();
+    let pay = |usd_micros: i64, testnet: bool| {
+        let new = NewPayment {
+            at: now_ms,
+            method: "GET".into(),
+            url: "https://a.example/".into(),
+            host: "a.example".into(),
+            ..NewPayment::default()
+        };
+        let keys = [
+            ("global:d:2026-11-27".to_owned(), Some(5_000_000)),
+            ("global:m:2026-11".to_owned(), None),
+        ];
+        let spending = Spending { usd_micros, testnet, rule_id: None };
+        let signed = || Ok::<_, ()>(Update::default());
+        let reserved = store.reserve(&new, spending, &keys, signed).unwrap().unwrap();
+        assert!(matches!(reserved, Reservation::Reserved(_)));
+    };
+    pay(1_250_000, false);
+    pay(300_000, true);
+
+    let view = purse_api::history::spend(&place, 0, now_ms).unwrap();
+    assert_eq!(view.today, "2026-11-27");
+    assert_eq!(view.day.cap.as_deref(), Some("5.00"));
+    assert_eq!(view.day.left_mainnet.as_deref(), Some("3.75"));
+    assert_eq!(view.day.left_testnet.as_deref(), Some("4.70"));
+    assert_eq!(view.day.attempts, 2);
+    assert_eq!((view.month.cap, view.month.left_mainnet), (None, None));
+}

@@ -283,7 +283,15 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
         .wait_for(WAIT, |s| text_of(s, "#spend-today").filter(|t| t.contains("3 paid")))
         .unwrap_or_else(|| panic!("{:?}", session.text("#spend-today")));
     assert!(today.contains("$0.003"), "{today}");
+    // Against the global daily cap (config.toml's default, $1): testnets are counted apart.
+    assert!(today.contains("$1.00 left of the $1.00 cap"), "{today}");
+    assert!(today.contains("($0.997 left)"), "{today}");
     shot(&session, &shots, "dashboard");
+    // A recent payment opens in History, with its details.
+    session.click("#view table.payments tbody tr[data-id] td:nth-child(3)").unwrap();
+    let detail = session.wait_for(WAIT, |s| text_of(s, "#payment-detail")).unwrap();
+    assert!(detail.contains(&testbed.pay_to), "{detail}");
+    session.click("button[data-view=dashboard]").unwrap();
     eprintln!("screenshots in {}", shots.display());
 
     // Closing the main window lets it go, not the wallet: the proxy still pays by the rule,

@@ -35,6 +35,14 @@ export function fromMicros(micros: bigint): string {
   return formatUnits(micros.toString(), 6, 2);
 }
 
+/** How much of a cap is used, from 0 to 1, given what it leaves (dollars as text). */
+export function capUsed(cap: string, left: string): number {
+  const [whole, rest] = [toMicros(cap), toMicros(left)];
+  if (whole === null || rest === null || whole === 0n) return 1;
+  const used = whole > rest ? whole - rest : 0n;
+  return Number((used * 1000n) / whole) / 1000;
+}
+
 /** `0x1234…abcd`. */
 export function shortAddress(address: string | null | undefined): string {
   if (!address) return "";
