@@ -28,7 +28,8 @@ pub struct HistoryQuery {
     pub status: Option<String>,
     /// Only this network (`eip155:84532`, `base-sepolia`).
     pub network: Option<String>,
-    /// Only rows whose URL, host, payee, payer, transaction or reason holds this text.
+    /// Only rows whose URL, host, payee, payer, transaction, reason or status holds this
+    /// text (ASCII case ignored).
     pub search: Option<String>,
     /// Rows skipped.
     pub offset: u32,
@@ -41,46 +42,27 @@ fn blank(text: &Option<String>) -> Option<&str> {
 }
 
 impl HistoryQuery {
-    /// The part of the query the database answers.
-    fn filter(&self) -> Result<HistoryFilter, Failure> {
+    /// The query as the database answers it (every part; the page aside).
+    pub fn filter(&self) -> Result<HistoryFilter, Failure> {
+        // A network goes by its CAIP-2 id and, in v1, a name: either finds both.
+        let networks = blank(&self.network).map_or_else(Vec::new, |text| {
+            let known =
+                registry::network_by_caip2(text).or_else(|| registry::network_by_v1_name(text));
+            match known {
+                Some(n) => std::iter::once(n.caip2()).chain(n.v1_name.map(str::to_owned)).collect(),
+                None => vec![text.to_owned()],
+            }
+        });
         Ok(HistoryFilter {
             since: blank(&self.since).map(str::to_owned),
             until: blank(&self.until).map(str::to_owned),
             host: blank(&self.site).map(str::to_owned),
             status: blank(&self.status).map(str::parse::<Status>).transpose()?,
+            networks,
+            search: blank(&self.search).map(str::to_owned),
             limit: None,
             offset: None,
         })
-    }
-
-    /// Whether `payment` passes the network and search parts.
-    fn keeps(&self, payment: &Payment) -> bool {
-        if let Some(network) = blank(&self.network) {
-            let wanted = chain_id(network);
-            let has = payment.network.as_deref().and_then(chain_id);
-            match (wanted, has) {
-                (Some(wanted), Some(has)) if wanted == has => {}
-                _ if payment.network.as_deref() == Some(network) => {}
-                _ => return false,
-            }
-        }
-        if let Some(search) = blank(&self.search) {
-            let needle = search.to_lowercase();
-            let fields = [
-                Some(payment.url.as_str()),
-                Some(payment.host.as_str()),
-                payment.pay_to.as_deref(),
-                payment.payer.as_deref(),
-                payment.tx_hash.as_deref(),
-                payment.reason.as_deref(),
-                payment.reason_code.as_deref(),
-                Some(payment.status.as_str()),
-            ];
-            if !fields.into_iter().flatten().any(|f| f.to_lowercase().contains(&needle)) {
-                return false;
-            }
-        }
-        true
     }
 }
 
@@ -237,27 +219,21 @@ pub struct HistoryPage {
     pub limit: u32,
 }
 
-/// The payments matching `query` (network and search applied here, the rest by SQLite).
+/// The payments matching `query`, newest first.
 pub fn matching(store: &Store, query: &HistoryQuery) -> Result<Vec<Payment>, Failure> {
-    let mut payments = store.history(&query.filter()?)?;
-    payments.retain(|p| query.keeps(p));
-    Ok(payments)
+    Ok(store.history(&query.filter()?)?)
 }
 
-/// One page of the payments matching `query`, newest first.
+/// One page of the payments matching `query`, newest first, and how many match.
 pub fn page(store: &Store, query: &HistoryQuery) -> Result<HistoryPage, Failure> {
     let limit = match query.limit {
         0 => 50,
         n => n.min(MAX_PAGE),
     };
-    let payments = matching(store, query)?;
-    let total = payments.len() as u64;
-    let rows = payments
-        .into_iter()
-        .skip(usize::try_from(query.offset).unwrap_or(usize::MAX))
-        .take(limit as usize)
-        .map(PaymentRow::of)
-        .collect();
+    let filter = query.filter()?;
+    let total = store.count(&filter)?;
+    let page = HistoryFilter { limit: Some(limit), offset: Some(query.offset), ..filter };
+    let rows = store.history(&page)?.into_iter().map(PaymentRow::of).collect();
     Ok(HistoryPage { rows, total, offset: query.offset, limit })
 }
 
@@ -369,7 +345,7 @@ pub struct SummaryView {
     pub per_network: Vec<SummaryLine>,
 }
 
-/// Totals over the payments matching the date, site and status parts of `query`.
+/// Totals over the payments matching `query`, as the table lists them.
 pub fn summary(store: &Store, query: &HistoryQuery) -> Result<SummaryView, Failure> {
     let summary = store.summary(&query.filter()?)?;
     let lines = |rows: Vec<SummaryRow>| rows.into_iter().map(SummaryLine::of).collect();

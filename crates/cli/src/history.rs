@@ -2,7 +2,8 @@
 
 use anyhow::{Context as _, Result};
 use clap::{Args, Subcommand};
-use purse_store::{HistoryFilter, Payment, Status, Store};
+use purse_api::history::HistoryQuery;
+use purse_store::{HistoryFilter, Payment, Store};
 
 use crate::settings::Place;
 
@@ -51,6 +52,13 @@ struct FilterArgs {
     /// Only this status: requested, refused, signed, sent, settled, confirmed, failed, unsure.
     #[arg(long, value_name = "S")]
     status: Option<String>,
+    /// Only this network (`eip155:84532`, `base-sepolia`).
+    #[arg(long, value_name = "N")]
+    network: Option<String>,
+    /// Only payments whose URL, host, payee, payer, transaction, reason or status holds
+    /// this text.
+    #[arg(long, value_name = "TEXT")]
+    search: Option<String>,
     /// At most this many payments, newest first.
     #[arg(long, value_name = "N")]
     limit: Option<u32>,
@@ -58,14 +66,16 @@ struct FilterArgs {
 
 impl FilterArgs {
     fn to_filter(&self) -> Result<HistoryFilter> {
-        Ok(HistoryFilter {
+        let query = HistoryQuery {
             since: self.since.clone(),
             until: self.until.clone(),
-            host: self.host.clone(),
-            status: self.status.as_deref().map(str::parse::<Status>).transpose()?,
-            limit: self.limit,
-            offset: None,
-        })
+            site: self.host.clone(),
+            status: self.status.clone(),
+            network: self.network.clone(),
+            search: self.search.clone(),
+            ..HistoryQuery::default()
+        };
+        Ok(HistoryFilter { limit: self.limit, ..query.filter()? })
     }
 }
 

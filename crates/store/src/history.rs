@@ -21,6 +21,12 @@ pub struct HistoryFilter {
     pub host: Option<String>,
     /// Only this status.
     pub status: Option<Status>,
+    /// Only on this network, under any of the names it goes by (its CAIP-2 id, its x402 v1
+    /// name); empty for any.
+    pub networks: Vec<String>,
+    /// Only payments whose URL, host, payee, payer, transaction, reason or status holds
+    /// this text, ignoring ASCII case.
+    pub search: Option<String>,
     /// At most this many rows (newest first).
     pub limit: Option<u32>,
     /// Skip this many rows.
@@ -69,6 +75,25 @@ impl HistoryFilter {
         if let Some(status) = self.status {
             conditions.push(format!("status = ?{}", values.len() + 1));
             values.push(Box::new(status.as_str()));
+        }
+        if !self.networks.is_empty() {
+            let first = values.len() + 1;
+            let marks: Vec<String> =
+                (first..first + self.networks.len()).map(|i| format!("?{i}")).collect();
+            conditions.push(format!("network IN ({})", marks.join(", ")));
+            values.extend(self.networks.iter().map(|n| Box::new(n.clone()) as Box<dyn ToSql>));
+        }
+        if let Some(search) = &self.search {
+            // One haystack of the searched columns, kept apart by a unit separator so that
+            // a match never spans two of them.
+            conditions.push(format!(
+                "instr(lower(url || char(31) || host || char(31) || COALESCE(pay_to, '')
+                    || char(31) || COALESCE(payer, '') || char(31) || COALESCE(tx_hash, '')
+                    || char(31) || COALESCE(reason, '') || char(31) || COALESCE(reason_code, '')
+                    || char(31) || status), ?{}) > 0",
+                values.len() + 1
+            ));
+            values.push(Box::new(search.to_ascii_lowercase()));
         }
         let clause = if conditions.is_empty() {
             String::new()
@@ -120,6 +145,15 @@ impl Store {
         let mut statement = self.conn().prepare(&sql)?;
         let rows = statement.query_map(params_from_iter(values.iter()), Payment::from_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// How many payments match `filter` (its limit and offset aside).
+    pub fn count(&self, filter: &HistoryFilter) -> Result<u64> {
+        let (clause, values) = filter.clause()?;
+        let sql = format!("SELECT COUNT(*) FROM payments {clause}");
+        let count: i64 =
+            self.conn().query_row(&sql, params_from_iter(values.iter()), |row| row.get(0))?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     /// Totals per day, per host and per network over the payments matching `filter`.

@@ -155,6 +155,39 @@ fn history_filters_and_pages_newest_first() {
     assert!(store.history(&requested).unwrap().iter().all(|p| p.host == "other.example"));
     let page = HistoryFilter { limit: Some(3), offset: Some(3), ..HistoryFilter::default() };
     assert_eq!(store.history(&page).unwrap(), all[3..6].to_vec());
+    assert_eq!(store.count(&page).unwrap(), 10, "a count ignores the page");
+
+    // A network under any of its names; a search over the text columns, ASCII case ignored,
+    // never across two columns.
+    let mut mainnet = new_payment(NOON, "main.example", "5");
+    mainnet.network = Some("base".into());
+    store.record(&mainnet).unwrap();
+    let sepolia = HistoryFilter {
+        networks: vec!["eip155:84532".into(), "base-sepolia".into()],
+        ..HistoryFilter::default()
+    };
+    assert_eq!(store.count(&sepolia).unwrap(), 10);
+    let base = HistoryFilter {
+        networks: vec!["eip155:8453".into(), "base".into()],
+        ..HistoryFilter::default()
+    };
+    assert_eq!(store.history(&base).unwrap()[0].host, "main.example");
+    let search = |text: &str| {
+        let filter = HistoryFilter { search: Some(text.into()), ..HistoryFilter::default() };
+        store.count(&filter).unwrap()
+    };
+    assert_eq!(search("OTHER.example/DATA"), 5);
+    assert_eq!(search("0x209693bc6afc"), 11);
+    assert_eq!(search("0xtx"), 5);
+    assert_eq!(search("requested"), 6);
+    assert_eq!(search("datamain"), 0);
+    assert_eq!(search("nowhere"), 0);
+    let both = HistoryFilter {
+        search: Some("example".into()),
+        networks: vec!["base".into()],
+        ..HistoryFilter::default()
+    };
+    assert_eq!(store.count(&both).unwrap(), 1);
 
     // Dates are local days; in UTC (what TZ the test runs in doesn't change the count of a
     // full-day window around noon).
