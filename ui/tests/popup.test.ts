@@ -8,6 +8,11 @@ vi.mock("../src/ipc", async (original) => ({
   ...(await original<typeof import("../src/ipc")>()),
   pendingPayments: vi.fn(async () => [...pending]),
   answerPayment: vi.fn(async (id: number, answer: Answer) => {
+    if (refuseNext) {
+      const refusal = refuseNext;
+      refuseNext = null;
+      throw refusal;
+    }
     answered.push([id, answer]);
     pending.splice(pending.findIndex((p) => p.id === id), 1);
   }),
@@ -17,6 +22,7 @@ vi.mock("../src/ipc", async (original) => ({
   }),
 }));
 let queueChanged: (() => void) | null = null;
+let refuseNext: { code: string; message: string } | null = null;
 
 const { default: Approval } = await import("../src/popup/Approval.svelte");
 const { default: Popup } = await import("../src/popup/Popup.svelte");
@@ -54,6 +60,8 @@ describe("the approval view", () => {
     vi.useFakeTimers();
     vi.setSystemTime(1_767_225_600_000);
     document.body.innerHTML = "";
+    answered.length = 0;
+    refuseNext = null;
   });
   afterEach(() => {
     if (component) unmount(component);
@@ -136,6 +144,26 @@ describe("the approval view", () => {
     expect(answers).toEqual([{ kind: "always", maxPerPayment: "0.10", dailyBudget: "1.00" }]);
   });
 
+  it("arms approve again after the delay whenever the popup comes back on screen", () => {
+    component = mount(Approval, { target: document.body, props: { request: request(4), onanswer: () => {} } });
+    flushSync();
+    vi.advanceTimersByTime(900);
+    flushSync();
+    expect(button("approve").disabled).toBe(false);
+    const shownAs = (state: "visible" | "hidden") => {
+      Object.defineProperty(document, "visibilityState", { value: state, configurable: true });
+      document.dispatchEvent(new Event("visibilitychange"));
+      flushSync();
+    };
+    shownAs("hidden");
+    vi.advanceTimersByTime(5_000);
+    shownAs("visible");
+    expect(button("approve").disabled).toBe(true);
+    vi.advanceTimersByTime(900);
+    flushSync();
+    expect(button("approve").disabled).toBe(false);
+  });
+
   it("disarms approve when the request expires", () => {
     component = mount(Approval, {
       target: document.body,
@@ -167,6 +195,22 @@ describe("the approval view", () => {
     await vi.waitFor(() => expect(q("queue")?.textContent).toContain("1 of 2 waiting"));
     expect(button("approve").disabled).toBe(false);
     expect((q("max") as HTMLInputElement).value).toBe("0.50");
+  });
+
+  it("keeps a refused answer's reason on screen, with its payment", async () => {
+    pending.splice(0, pending.length, request(30));
+    refuseNext = { code: "invalid", message: "maximum per payment: \"lots\" is not a dollar amount" };
+    component = mount(Popup, { target: document.body });
+    await vi.waitFor(() => expect(q("deny")).not.toBeNull());
+    button("deny").click();
+    await vi.waitFor(() => expect(q("answer-error")?.textContent).toContain("not a dollar amount"));
+    expect(q("deny")).not.toBeNull();
+    queueChanged?.();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(q("answer-error")?.textContent).toContain("not a dollar amount");
+    button("deny").click();
+    await vi.waitFor(() => expect(q("empty")).not.toBeNull());
+    expect(q("answer-error")).toBeNull();
   });
 
   it("queues several requests and answers the one shown", async () => {
