@@ -145,7 +145,7 @@ fn start_service(app: tauri::AppHandle, startup: &Startup, place: DataDir) {
             *slot = status.clone();
         }
         tray::refresh(&app);
-        let _ = app.emit("proxy-status", status);
+        let _ = app.emit_to(windows::MAIN, "proxy-status", status);
     });
     if let Err(error) = spawned {
         tracing::error!("cannot start the proxy's thread: {error}");

@@ -17,11 +17,11 @@ struct TrayItems {
     pause: MenuItem<tauri::Wry>,
 }
 
-/// Pauses or resumes paying, then tells the tray and the windows (`paused-changed`).
+/// Pauses or resumes paying, then tells the tray and the main window (`paused-changed`).
 pub(crate) fn set_paused(app: &AppHandle, place: &DataDir, paused: bool) -> Result<bool, Failure> {
     let paused = purse_api::rules::set_paused(place, paused)?;
     refresh(app);
-    let _ = app.emit("paused-changed", paused);
+    let _ = app.emit_to(crate::windows::MAIN, "paused-changed", paused);
     Ok(paused)
 }
 

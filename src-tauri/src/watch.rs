@@ -37,12 +37,12 @@ pub(crate) fn spawn(app: AppHandle, place: DataDir) {
             let now = watch.paused().ok();
             if now.is_some() && now != paused {
                 paused = now;
-                let _ = app.emit("paused-changed", now);
+                let _ = app.emit_to(crate::windows::MAIN, "paused-changed", now);
                 crate::tray::refresh(&app);
             }
             match watch.changes() {
                 Ok(rows) if !rows.is_empty() => {
-                    let _ = app.emit("payments-changed", &rows);
+                    let _ = app.emit_to(crate::windows::MAIN, "payments-changed", &rows);
                     crate::tray::refresh(&app);
                     for row in &rows {
                         notify(&app, row, above, &mut notified);
