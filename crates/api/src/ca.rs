@@ -271,12 +271,17 @@ pub fn status(place: &DataDir) -> Result<CaStatus, Failure> {
     let name = ca_name(&place.profile);
     let cert = place.path(CERT_FILE);
     let (mut trusted_in, mut not_trusted_in, mut has_certutil) = (Vec::new(), Vec::new(), true);
-    for db in nss_databases(None, false)? {
-        match certutil(&["-L", "-d", &sql(&db), "-n", &name]) {
+    let databases = nss_databases(None, false)?;
+    for db in &databases {
+        match certutil(&["-L", "-d", &sql(db), "-n", &name]) {
             Ok(output) if output.status.success() => trusted_in.push(db.display().to_string()),
             Ok(_) => not_trusted_in.push(db.display().to_string()),
             Err(_) => has_certutil = false,
         }
+    }
+    // With no database yet, installing makes one, which needs certutil too.
+    if databases.is_empty() {
+        has_certutil = certutil(&["-H"]).is_ok();
     }
     Ok(CaStatus {
         name,
