@@ -36,6 +36,7 @@ fn main() {
         "paused_set",
         // The approval popup.
         "pending_payments",
+        "pending_balance",
         "answer_payment",
     ]);
     if let Err(error) =

@@ -10,7 +10,7 @@ use purse_api::{
     env::Shell,
     history::{self, HistoryPage, HistoryQuery, SpendView, SummaryView},
     probe::Probe,
-    prompts::{self, Choice, PromptView},
+    prompts::{self, Choice, PendingBalance, PromptView},
     rules::{self, CapsEdit, RuleEdit, RuleView},
 };
 use serde::Serialize;
@@ -81,6 +81,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         paused_get,
         paused_set,
         pending_payments,
+        pending_balance,
         answer_payment,
     ]
 }
@@ -272,6 +273,12 @@ async fn autostart_set(app: AppHandle, enabled: bool) -> Reply<bool> {
 #[tauri::command]
 async fn pending_payments(state: State<'_, AppState>) -> Reply<Vec<PromptView>> {
     Ok(state.wallet().map(|wallet| prompts::pending(&wallet)).unwrap_or_default())
+}
+
+#[tauri::command]
+async fn pending_balance(state: State<'_, AppState>, id: u64) -> Reply<PendingBalance> {
+    let wallet = state.wallet().ok_or_else(IpcError::no_wallet)?;
+    Ok(prompts::balance(&wallet, &state.place, id).await?)
 }
 
 #[tauri::command]

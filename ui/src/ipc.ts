@@ -308,6 +308,12 @@ export const pausedSet = (paused: boolean) => invoke<boolean>("paused_set", { pa
 
 // The popup's commands.
 export const pendingPayments = () => invoke<ApprovalRequest[]>("pending_payments");
+/** What the paying account holds of the asset a pending payment asks for. */
+export interface PendingBalance {
+  atomic: string;
+  text: string;
+}
+export const pendingBalance = (id: number) => invoke<PendingBalance>("pending_balance", { id });
 export const answerPayment = (id: number, answer: Answer) =>
   invoke<void>("answer_payment", { id, answer });
 

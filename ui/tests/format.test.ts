@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { capUsed, formatUnits, formatUsd, fromMicros, shortAddress, statusTone, toMicros } from "../src/lib/format";
+import { capUsed, formatUnits, isShort, formatUsd, fromMicros, shortAddress, statusTone, toMicros } from "../src/lib/format";
 
 describe("amounts", () => {
   it("shows atomic units in the token's decimals, exactly", () => {
@@ -47,5 +47,12 @@ describe("amounts", () => {
     expect(capUsed("5.00", "0.00")).toBe(1);
     expect(capUsed("0.00", "0.00")).toBe(1);
     expect(capUsed("3", "0.000001")).toBe(0.999);
+  });
+
+  it("tells a balance too small for a payment, in atomic units", () => {
+    expect(isShort("999", "1000")).toBe(true);
+    expect(isShort("1000", "1000")).toBe(false);
+    expect(isShort("340282366920938463463374607431768211456", "1")).toBe(false);
+    expect(isShort("?", "1")).toBe(false);
   });
 });

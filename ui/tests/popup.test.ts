@@ -7,6 +7,11 @@ const answered: [number, Answer][] = [];
 vi.mock("../src/ipc", async (original) => ({
   ...(await original<typeof import("../src/ipc")>()),
   pendingPayments: vi.fn(async () => [...pending]),
+  pendingBalance: vi.fn(async (id: number) => {
+    const held = balances[id];
+    if (held === undefined) throw { code: "chain", message: "no endpoint answered" };
+    return held;
+  }),
   answerPayment: vi.fn(async (id: number, answer: Answer) => {
     if (refuseNext) {
       const refusal = refuseNext;
@@ -23,6 +28,10 @@ vi.mock("../src/ipc", async (original) => ({
 }));
 let queueChanged: (() => void) | null = null;
 let refuseNext: { code: string; message: string } | null = null;
+const balances: Record<number, { atomic: string; text: string }> = {
+  1: { atomic: "99997000", text: "99.997000 USDC" },
+  2: { atomic: "999", text: "0.000999 USDC" },
+};
 
 const { default: Approval } = await import("../src/popup/Approval.svelte");
 const { default: Popup } = await import("../src/popup/Popup.svelte");
@@ -162,6 +171,18 @@ describe("the approval view", () => {
     vi.advanceTimersByTime(900);
     flushSync();
     expect(button("approve").disabled).toBe(false);
+  });
+
+  it("shows what the paying account holds, and flags too little", async () => {
+    component = mount(Approval, { target: document.body, props: { request: request(1), onanswer: () => {} } });
+    await vi.waitFor(() => expect(q("balance")?.textContent).toContain("holds 99.997000 USDC"));
+    expect(q("short")).toBeNull();
+    unmount(component);
+    component = mount(Approval, { target: document.body, props: { request: request(2), onanswer: () => {} } });
+    await vi.waitFor(() => expect(q("short")?.textContent).toBe("not enough to pay"));
+    unmount(component);
+    component = mount(Approval, { target: document.body, props: { request: request(9), onanswer: () => {} } });
+    await vi.waitFor(() => expect(q("balance")?.textContent).toContain("balance unavailable"));
   });
 
   it("disarms approve when the request expires", () => {

@@ -5,7 +5,7 @@
 use purse_core::{money::Usd, policy::Payee};
 use serde::{Deserialize, Serialize};
 
-use crate::{Answer, Failure, Pending, Wallet};
+use crate::{Answer, DataDir, Failure, Pending, Wallet};
 
 /// `the global cap today` → `The global cap today`.
 fn capitalized(text: &str) -> String {
@@ -116,6 +116,48 @@ pub fn pending(wallet: &Wallet) -> Vec<PromptView> {
         .iter()
         .map(|p| view(p, policy.default_max, policy.default_daily))
         .collect()
+}
+
+/// What the paying account holds of the asset a pending payment asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingBalance {
+    /// Atomic units, decimal.
+    pub atomic: String,
+    /// For people: whole tokens and the ticker (`99.997000 USDC`), or atomic units of an
+    /// asset Purse does not know.
+    pub text: String,
+}
+
+/// Reads on chain (through the configured endpoints) what the paying account of pending
+/// payment `id` holds of the asset it asks for.
+pub async fn balance(wallet: &Wallet, place: &DataDir, id: u64) -> Result<PendingBalance, Failure> {
+    let approval = wallet
+        .approvals()
+        .pending()
+        .into_iter()
+        .find(|p| p.id == id)
+        .map(|p| p.approval)
+        .ok_or_else(|| Failure::NotFound(format!("no payment {id} waits for an answer")))?;
+    let chain_id =
+        approval.network.strip_prefix("eip155:").and_then(|id| id.parse::<u64>().ok()).ok_or_else(
+            || Failure::Invalid(format!("{} is not an EVM network", approval.network)),
+        )?;
+    let address = |text: &str| {
+        purse_x402::exact::parse_address(text)
+            .ok_or_else(|| Failure::Invalid(format!("{text:?} is not an address")))
+    };
+    let (asset, owner) = (address(&approval.asset)?, address(&approval.account)?);
+    let (rpcs, _, _) = crate::accounts::balance_networks(place, &[])?;
+    let chain = purse_chain::Chain::new(rpcs).with_timeout(std::time::Duration::from_secs(5));
+    let atomic = chain.token_balance(chain_id, asset, owner).await?;
+    let text = match purse_x402::registry::asset(chain_id, asset) {
+        Some(known) => {
+            format!("{} {}", crate::accounts::format_units(atomic, known.decimals), known.symbol)
+        }
+        None => format!("{atomic} atomic units"),
+    };
+    Ok(PendingBalance { atomic: atomic.to_string(), text })
 }
 
 /// The popup's answer, dollars as text.

@@ -43,6 +43,15 @@ export function capUsed(cap: string, left: string): number {
   return Number((used * 1000n) / whole) / 1000;
 }
 
+/** Whether a balance (atomic units) is less than the amount asked (atomic units). */
+export function isShort(balance: string, amount: string): boolean {
+  try {
+    return BigInt(balance) < BigInt(amount);
+  } catch {
+    return false;
+  }
+}
+
 /** `0x1234…abcd`. */
 export function shortAddress(address: string | null | undefined): string {
   if (!address) return "";
