@@ -106,6 +106,14 @@ pub fn notification(row: &PaymentRow, above: Usd) -> Option<(String, String)> {
             let large = usd.is_none_or(|usd| usd >= above);
             (!asked && large).then(|| (format!("Paid {shown}"), format!("to {}", payment.host)))
         }
+        // Not the user's own "deny" or "block" in the popup: they know. A prompt left to
+        // time out is told.
+        "refused"
+            if payment.decided_by.as_deref() == Some("user")
+                && payment.reason_code.as_deref() == Some("denied") =>
+        {
+            None
+        }
         "refused" | "failed" => Some((
             format!("Not paid: {}", payment.host),
             payment.reason.clone().unwrap_or_else(|| payment.status.to_string()),
@@ -544,7 +552,7 @@ mod tests {
 
     #[test]
     fn what_deserves_a_notification() {
-        let row = |status: &str, decided_by: &str, amount: &str| {
+        let coded = |status: &str, decided_by: &str, amount: &str, code: Option<&str>| {
             PaymentRow::of(Payment {
                 id: 1,
                 created_at: 0,
@@ -567,10 +575,12 @@ mod tests {
                 payload_hash: None,
                 tx_hash: None,
                 server_status: None,
-                reason_code: None,
+                reason_code: code.map(str::to_owned),
                 reason: Some("over the budget".into()),
             })
         };
+        let row =
+            |status: &str, decided_by: &str, amount: &str| coded(status, decided_by, amount, None);
         let above = purse_core::money::Usd(100_000);
         let shown = |r: PaymentRow| notification(&r, above).map(|n| n.0);
         assert_eq!(shown(row("settled", "rule 1", "100000")).as_deref(), Some("Paid 0.10 USDC"));
@@ -578,6 +588,9 @@ mod tests {
         assert_eq!(shown(row("settled", "user", "5000000")), None);
         assert_eq!(shown(row("refused", "rule 1", "1")).as_deref(), Some("Not paid: a.example"));
         assert_eq!(shown(row("signed", "rule 1", "5000000")), None);
+        assert_eq!(shown(coded("refused", "user", "1", Some("denied"))), None);
+        let timed_out = coded("refused", "user", "1", Some("timeout"));
+        assert_eq!(shown(timed_out).as_deref(), Some("Not paid: a.example"));
     }
 
     #[test]
