@@ -1,8 +1,8 @@
 //! The approval popup as the wallet's prompt: the app attaches itself for its whole life
 //! (so payments no rule allows wait for an answer instead of being refused), shows the
 //! popup on top and focused when a payment asks — making it first if it is gone
-//! ([`crate::windows`]) — tells it the queue changed (`pending-changed`), hides it once
-//! nothing is waiting, and lets it go when nothing has asked for a while.
+//! ([`crate::windows`]) — tells it the queue changed (`pending-changed`), hides it a moment
+//! after nothing is waiting, and lets it go when nothing has asked for a while.
 //!
 //! One thread does all of that, in the order the events come, so a popup being let go is
 //! never the one a new payment is shown in.
@@ -22,10 +22,15 @@ use crate::windows::{self, POPUP, POPUP_KEPT};
 /// drops it when the page loads before the window is registered), it is shown after this.
 const RAISE_ANYWAY: Duration = Duration::from_secs(1);
 
-/// The popup's two timers: when a hidden popup is let go, and when a popup just made is
-/// raised even if its page-load event was missed.
+/// The popup stays this long after its last answer, so the click that answered is drawn
+/// before the window goes (and the page says nothing is waiting).
+const HIDE_AFTER: Duration = Duration::from_millis(250);
+
+/// The popup's timers: when an emptied popup hides, when a hidden popup is let go, and
+/// when a popup just made is raised even if its page-load event was missed.
 #[derive(Debug, Default)]
 struct Timers {
+    hide_at: Option<Instant>,
     let_go: Option<Instant>,
     raise_by: Option<Instant>,
 }
@@ -33,6 +38,7 @@ struct Timers {
 /// The timers that ran out.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Due {
+    hide: bool,
     raise: bool,
     let_go: bool,
 }
@@ -40,12 +46,19 @@ struct Due {
 impl Timers {
     /// The first of them, if any is set.
     fn next(&self) -> Option<Instant> {
-        self.let_go.into_iter().chain(self.raise_by).min()
+        self.hide_at.into_iter().chain(self.let_go).chain(self.raise_by).min()
     }
 
-    /// A payment asks: the popup is not let go.
+    /// A payment asks: the popup neither hides nor is let go.
     fn asked(&mut self) {
+        self.hide_at = None;
         self.let_go = None;
+    }
+
+    /// The last payment was answered: the popup hides after [`HIDE_AFTER`].
+    fn answered(&mut self, now: Instant) {
+        self.hide_at = Some(now + HIDE_AFTER);
+        self.raise_by = None;
     }
 
     /// A popup was made: raised by [`RAISE_ANYWAY`] at the latest.
@@ -56,6 +69,7 @@ impl Timers {
     /// The queue emptied and the popup hid: let go after [`POPUP_KEPT`] unless a payment
     /// asks before.
     fn emptied(&mut self, now: Instant) {
+        self.hide_at = None;
         self.let_go = Some(now + POPUP_KEPT);
         self.raise_by = None;
     }
@@ -63,7 +77,11 @@ impl Timers {
     /// Takes the timers that ran out by `now`.
     fn due(&mut self, now: Instant) -> Due {
         let take = |timer: &mut Option<Instant>| timer.take_if(|at| *at <= now).is_some();
-        Due { raise: take(&mut self.raise_by), let_go: take(&mut self.let_go) }
+        Due {
+            hide: take(&mut self.hide_at),
+            raise: take(&mut self.raise_by),
+            let_go: take(&mut self.let_go),
+        }
     }
 }
 
@@ -87,8 +105,8 @@ pub(crate) fn attach(app: &AppHandle, approvals: Arc<Approvals>) {
                 Some(Ok(Event::Closed { .. }) | Err(RecvError::Lagged(_)))
                     if approvals.pending().is_empty() =>
                 {
-                    hide(&app);
-                    timers.emptied(Instant::now());
+                    let _ = app.emit_to(POPUP, "pending-changed", ());
+                    timers.answered(Instant::now());
                 }
                 Some(Ok(Event::Asked(_) | Event::Closed { .. }) | Err(RecvError::Lagged(_))) => {
                     timers.asked();
@@ -99,6 +117,10 @@ pub(crate) fn attach(app: &AppHandle, approvals: Arc<Approvals>) {
                 Some(Err(RecvError::Closed)) => return,
                 None => {
                     let due = timers.due(Instant::now());
+                    if due.hide && approvals.pending().is_empty() {
+                        hide(&app);
+                        timers.emptied(Instant::now());
+                    }
                     if due.raise
                         && let Some(popup) = app.get_webview_window(POPUP)
                         && !approvals.pending().is_empty()
@@ -158,7 +180,6 @@ fn show(app: &AppHandle, approvals: &Arc<Approvals>) -> bool {
 }
 
 fn hide(app: &AppHandle) {
-    let _ = app.emit_to(POPUP, "pending-changed", ());
     if let Some(popup) = app.get_webview_window(POPUP) {
         let _ = popup.hide();
     }
@@ -196,10 +217,27 @@ mod tests {
         timers.emptied(start);
         assert_eq!(timers.next(), Some(start + POPUP_KEPT));
         assert_eq!(timers.due(start + POPUP_KEPT / 2), Due::default());
-        assert_eq!(timers.due(start + POPUP_KEPT), Due { raise: false, let_go: true });
+        assert_eq!(timers.due(start + POPUP_KEPT), Due { let_go: true, ..Due::default() });
         assert_eq!(timers.next(), None, "let go once");
 
         timers.emptied(start);
+        timers.asked();
+        assert_eq!(timers.next(), None);
+        assert_eq!(timers.due(start + POPUP_KEPT * 2), Due::default());
+    }
+
+    #[test]
+    fn an_answered_popup_hides_a_moment_later_unless_a_payment_asks() {
+        let start = Instant::now();
+        let mut timers = Timers::default();
+        timers.made(start);
+        timers.answered(start);
+        assert_eq!(timers.next(), Some(start + HIDE_AFTER), "no raise once answered");
+        assert_eq!(timers.due(start + HIDE_AFTER), Due { hide: true, ..Due::default() });
+        timers.emptied(start + HIDE_AFTER);
+        assert_eq!(timers.next(), Some(start + HIDE_AFTER + POPUP_KEPT));
+
+        timers.answered(start);
         timers.asked();
         assert_eq!(timers.next(), None);
         assert_eq!(timers.due(start + POPUP_KEPT * 2), Due::default());
@@ -211,7 +249,7 @@ mod tests {
         let mut timers = Timers::default();
         timers.made(start);
         assert_eq!(timers.next(), Some(start + RAISE_ANYWAY));
-        assert_eq!(timers.due(start + RAISE_ANYWAY), Due { raise: true, let_go: false });
+        assert_eq!(timers.due(start + RAISE_ANYWAY), Due { raise: true, ..Due::default() });
         assert_eq!(timers.next(), None);
 
         timers.made(start);
