@@ -105,18 +105,6 @@ fn click_armed(session: &Session, css: &str) {
     session.click(css).unwrap();
 }
 
-/// Answers the popup's last payment with one of its buttons, once it is armed: the popup
-/// hides. The click is the button's own `click()`, which a disabled button ignores, and not
-/// WebDriver's: WebKitWebDriver answers an element click only after the page draws again,
-/// which a window hidden by that click may never do, and then the whole session hangs.
-fn answer(session: &Session, css: &str) {
-    let armed = session.wait_for(WAIT, |s| enabled(s, css).then_some(()));
-    assert!(armed.is_some(), "{css} never became enabled");
-    let clicked = "const b = document.querySelector(arguments[0]); b.click(); return b.tagName;";
-    let tag = session.execute(clicked, serde_json::json!([css])).unwrap();
-    assert_eq!(tag, "BUTTON", "{css}");
-}
-
 #[test]
 #[ignore = "needs a display, tauri-driver, WebKitWebDriver, a keychain and the npm testbed: run through scripts/test"]
 fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
@@ -172,10 +160,15 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     assert_eq!(usd, "$0.001");
     assert!(session.text("[data-testid=atomic]").unwrap().starts_with("1000 atomic USDC"));
     assert!(text_of(&session, "[data-testid=payto-flag]").unwrap().contains("new payee"));
+    // The paying account's balance, read on the testbed's chain.
+    let held = session.wait_for(WAIT, |s| {
+        text_of(s, "[data-testid=balance]").filter(|t| t.contains("holds") && t.contains("USDC"))
+    });
+    assert!(held.is_some(), "{:?}", session.text("[data-testid=balance]"));
     let armed = session.wait_for(WAIT, |s| enabled(s, "[data-testid=approve]").then_some(()));
     assert!(armed.is_some(), "approve never became enabled");
     shot(&session, &shots, "popup");
-    answer(&session, "[data-testid=approve]");
+    click_armed(&session, "[data-testid=approve]");
     let got = request.join().unwrap();
     assert_eq!(got.status, "200", "{got:?}\n{}", testbed.logs());
     assert_eq!(paid_to(), before + 1_000);
@@ -198,7 +191,7 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     let before = paid_to();
     let request = curl(&proxy, &weather, 60);
     let second = reach_popup(&session, &main, Some(&first));
-    answer(&session, "[data-testid=deny]");
+    click_armed(&session, "[data-testid=deny]");
     let got = request.join().unwrap();
     assert_eq!(got.status, "402", "{got:?}");
     let reason = got.reason.unwrap_or_default();
@@ -210,7 +203,7 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     let request = curl(&proxy, &weather, 60);
     let _third = reach_popup(&session, &main, Some(&second));
     click_armed(&session, "[data-testid=always]");
-    answer(&session, "[data-testid=always-confirm]");
+    click_armed(&session, "[data-testid=always-confirm]");
     let got = request.join().unwrap();
     assert_eq!(got.status, "200", "{got:?}");
     assert_eq!(paid_to(), before + 1_000);
@@ -270,6 +263,10 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     session.click("button[data-view=accounts]").unwrap();
     let accounts = session.wait_for(WAIT, |s| text_of(s, "#accounts-table tbody")).unwrap();
     assert!(accounts.contains(&testbed.payer), "{accounts}");
+    let held = session.wait_for(WAIT, |s| {
+        text_of(s, "[data-testid=account-balances]").filter(|t| t.contains("USDC"))
+    });
+    assert!(held.is_some(), "{:?}", session.text("#accounts-table"));
     shot(&session, &shots, "accounts");
 
     session.click("button[data-view=settings]").unwrap();
@@ -296,9 +293,20 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
 
     // Closing the main window lets it go, not the wallet: the proxy still pays by the rule,
     // and launching the app again (one instance per profile) makes a new main window.
-    assert!(close_window_titled("Purse").unwrap(), "no window titled Purse");
-    let gone = session
-        .wait_for(WAIT, |s| s.window_handles().ok().filter(|handles| !handles.contains(&main)));
+    // Under Xvfb, with no window manager, the first WM_DELETE_WINDOW is now and then not
+    // acted on (about one run in three this session, after the popup was used); a user
+    // would click again, and so does the test, saying so.
+    let mut gone = None;
+    for attempt in 1..=3 {
+        assert!(close_window_titled("Purse").unwrap(), "no window titled Purse");
+        gone = session.wait_for(Duration::from_secs(8), |s| {
+            s.window_handles().ok().filter(|handles| !handles.contains(&main))
+        });
+        if gone.is_some() {
+            break;
+        }
+        eprintln!("the main window was still there after close request {attempt}");
+    }
     assert!(gone.is_some(), "the main window is still there");
     let before = paid_to();
     let got = curl(&proxy, &weather, 30).join().unwrap();
@@ -333,7 +341,7 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     let before = paid_to();
     let request = curl(&proxy, &weather, 60);
     reach_popup(&session, &main, None);
-    answer(&session, "[data-testid=deny]");
+    click_armed(&session, "[data-testid=deny]");
     assert_eq!(request.join().unwrap().status, "402");
     assert_eq!(paid_to(), before);
 }
