@@ -8,7 +8,7 @@ use purse_api::{
     DataDir,
     history::{HistoryWatch, PaymentRow},
 };
-use tauri::{AppHandle, Emitter as _};
+use tauri::{AppHandle, Emitter as _, Manager as _};
 use tauri_plugin_notification::NotificationExt as _;
 
 /// How often `purse.db` is looked at (a cheap `PRAGMA data_version` when nothing changed).
@@ -33,7 +33,16 @@ pub(crate) fn spawn(app: AppHandle, place: DataDir) {
         let mut notified = HashSet::new();
         // `purse pause` / `purse resume` from a terminal reach the tray and the windows too.
         let mut paused = watch.paused().ok();
+        let offset = app.state::<crate::AppState>().utc_offset_secs;
+        let mut today = purse_api::history::local_date(offset, purse_api::now_ms());
         loop {
+            // At local midnight, today's figures (tray, Dashboard) start again.
+            let date = purse_api::history::local_date(offset, purse_api::now_ms());
+            if date != today {
+                today = date;
+                let _ = app.emit_to(crate::windows::MAIN, "payments-changed", Vec::<()>::new());
+                crate::tray::refresh(&app);
+            }
             let now = watch.paused().ok();
             if now.is_some() && now != paused {
                 paused = now;
