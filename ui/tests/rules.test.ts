@@ -27,6 +27,12 @@ describe("the rules view's words", () => {
     expect(clean.pathPrefix).toBeNull();
     expect(clean.maxPerPayment).toBe("0.10");
   });
+
+  it("keeps limits only on an allow rule, where the form shows them", () => {
+    const denied = cleanRule({ ...blankRule(), site: "a.com", action: "deny", daily: "5" });
+    expect([denied.maxPerPayment, denied.daily]).toEqual([null, null]);
+    expect(cleanRule({ ...blankRule(), site: "a.com", action: "allow", daily: "5" }).daily).toBe("5");
+  });
 });
 
 describe("importing rules", () => {

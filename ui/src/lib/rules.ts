@@ -56,8 +56,11 @@ export function clean(v: string | null): string | null {
   return v === null || v.trim() === "" ? null : v.trim();
 }
 
-/** A rule's empty fields as `null`, the rest trimmed. */
+/** A rule's empty fields as `null`, the rest trimmed; only an "allow" rule keeps limits
+ * (the form hides them for the others, so none is kept unseen). */
 export function cleanRule(rule: RuleEdit): RuleEdit {
+  const limited = rule.action === "allow";
+  const limit = (v: string | null) => (limited ? clean(v) : null);
   return {
     site: rule.site.trim(),
     pathPrefix: clean(rule.pathPrefix),
@@ -65,11 +68,11 @@ export function cleanRule(rule: RuleEdit): RuleEdit {
     asset: clean(rule.asset),
     payTo: clean(rule.payTo),
     action: rule.action,
-    maxPerPayment: clean(rule.maxPerPayment),
-    daily: clean(rule.daily),
-    weekly: clean(rule.weekly),
-    monthly: clean(rule.monthly),
-    total: clean(rule.total),
+    maxPerPayment: limit(rule.maxPerPayment),
+    daily: limit(rule.daily),
+    weekly: limit(rule.weekly),
+    monthly: limit(rule.monthly),
+    total: limit(rule.total),
   };
 }
 
