@@ -13,7 +13,7 @@ const line = (key: string, atomic: string, decimals: number | null = 6, usd = tr
 describe("spend charts", () => {
   it("sum per key in dollars, days in order, sites by amount", () => {
     const lines = [line("2026-01-02", "3000"), line("2026-01-01", "1000"), line("2026-01-02", "1000")];
-    expect(bars(lines, "key", 10)).toEqual([
+    expect(bars(lines, "key", 2)).toEqual([
       { label: "2026-01-01", short: "01-01", dollars: "0.001", share: 0.25 },
       { label: "2026-01-02", short: "01-02", dollars: "0.004", share: 1 },
     ]);
@@ -22,7 +22,7 @@ describe("spend charts", () => {
   });
 
   it("show every day of the range, a day without payments at $0, across a month's end", () => {
-    const days = bars([line("2026-01-30", "1000"), line("2026-02-02", "2000")], "key", 14);
+    const days = bars([line("2026-01-30", "1000"), line("2026-02-02", "2000")], "key", 4);
     expect(days.map((b) => [b.short, b.dollars])).toEqual([
       ["01-30", "0.001"],
       ["01-31", "0.00"],
@@ -31,6 +31,7 @@ describe("spend charts", () => {
     ]);
     const last = bars([line("2025-12-01", "1"), line("2026-01-10", "1")], "key", 3);
     expect(last.map((b) => b.label)).toEqual(["2026-01-08", "2026-01-09", "2026-01-10"]);
+    expect(bars([line("2026-01-10", "1")], "key", 14).map((b) => b.short).slice(0, 2)).toEqual(["12-28", "12-29"]);
   });
 
   it("cut long site names at the end, keeping where they start", () => {

@@ -34,7 +34,7 @@ function micros(line: SummaryLine): bigint {
 
 /** One bar per key (day or site), summed over networks and assets. `order`: "key" is
  * days, the `limit` days up to the last one with a payment, every day a bar (none paid:
- * $0); "value" is sites by amount, the first `limit`. */
+ * $0), so the axis is a calendar; "value" is sites by amount, the first `limit`. */
 export function bars(lines: SummaryLine[], order: "key" | "value", limit: number): Bar[] {
   const sums = new Map<string, bigint>();
   for (const line of lines) sums.set(line.key, (sums.get(line.key) ?? 0n) + micros(line));
@@ -43,9 +43,8 @@ export function bars(lines: SummaryLine[], order: "key" | "value", limit: number
     entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const last = entries.at(-1)?.[0];
     if (last && /^\d{4}-\d{2}-\d{2}$/.test(last)) {
-      const first = entries[0][0] > addDays(last, 1 - limit) ? entries[0][0] : addDays(last, 1 - limit);
       const days: [string, bigint][] = [];
-      for (let day = first; day <= last && days.length < limit; day = addDays(day, 1)) {
+      for (let day = addDays(last, 1 - limit); day <= last && days.length < limit; day = addDays(day, 1)) {
         days.push([day, sums.get(day) ?? 0n]);
       }
       entries = days;
