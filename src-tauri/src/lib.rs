@@ -196,6 +196,9 @@ pub fn run(startup: Startup) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         })
         .on_window_event(|window, event| {
+            if matches!(event, WindowEvent::CloseRequested { .. } | WindowEvent::Destroyed) {
+                tracing::debug!(window = window.label(), ?event, "window closing");
+            }
             // Closing the popup hides it (its payments still wait, until their timeout).
             // The main window closes; the wallet lives on in the tray until Quit.
             if let WindowEvent::CloseRequested { api, .. } = event
