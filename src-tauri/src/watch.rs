@@ -24,12 +24,6 @@ pub(crate) fn spawn(app: AppHandle, place: DataDir) {
                 return;
             }
         };
-        // Paid without asking: notified from this amount up (`[app] notify_above`).
-        let above = place
-            .config()
-            .ok()
-            .and_then(|c| c.app.notify_above.parse().ok())
-            .unwrap_or(purse_api::Usd(100_000));
         let mut notified = HashSet::new();
         // `purse pause` / `purse resume` from a terminal reach the tray and the windows too.
         let mut paused = watch.paused().ok();
@@ -53,6 +47,9 @@ pub(crate) fn spawn(app: AppHandle, place: DataDir) {
                 Ok(rows) if !rows.is_empty() => {
                     let _ = app.emit_to(crate::windows::MAIN, "payments-changed", &rows);
                     crate::tray::refresh(&app);
+                    // Paid without asking: notified from this amount up (`[app]
+                    // notify_above`, read now so that a change in Settings applies at once).
+                    let above = place.config().unwrap_or_default().app.notify_above();
                     for row in &rows {
                         notify(&app, row, above, &mut notified);
                     }

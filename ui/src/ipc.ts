@@ -177,6 +177,8 @@ export interface Settings {
   networkPreference: string[];
   rpc: Record<string, string>;
   promptTimeoutSecs: number;
+  /** Payments made without asking notify from this many dollars up. */
+  notifyAbove: string;
 }
 
 /** A rule as the Rules view edits it: dollars as text, empty for no limit. */

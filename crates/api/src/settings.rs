@@ -9,6 +9,8 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
+use purse_core::money::Usd;
+
 use crate::{Failure, PolicyConfig};
 
 /// The settings file in the data dir.
@@ -142,9 +144,19 @@ pub struct AppConfig {
     pub notify_above: String,
 }
 
+/// Payments made without asking notify from $0.10 up unless `[app] notify_above` says.
+const NOTIFY_ABOVE: Usd = Usd(100_000);
+
 impl Default for AppConfig {
     fn default() -> Self {
-        Self { notify_above: "0.10".into() }
+        Self { notify_above: NOTIFY_ABOVE.decimal() }
+    }
+}
+
+impl AppConfig {
+    /// [`Self::notify_above`] as an amount; the default where it is not one.
+    pub fn notify_above(&self) -> Usd {
+        self.notify_above.trim().parse().unwrap_or(NOTIFY_ABOVE)
     }
 }
 
@@ -252,10 +264,18 @@ pub struct SettingsEdit {
     /// wallet applies it to its next prompts when saved through [`save`]).
     #[serde(default = "default_prompt_timeout")]
     pub prompt_timeout_secs: u64,
+    /// `[app] notify_above`: payments made without asking notify from this many dollars
+    /// up (the app reads it at each payment, so it applies at once).
+    #[serde(default = "default_notify_above")]
+    pub notify_above: String,
 }
 
 fn default_prompt_timeout() -> u64 {
     PolicyConfig::default().prompt_timeout_secs
+}
+
+fn default_notify_above() -> String {
+    AppConfig::default().notify_above
 }
 
 /// The shortest and longest prompt timeouts the Settings view takes, in seconds.
@@ -270,6 +290,7 @@ impl SettingsEdit {
             network_preference: config.policy.network_preference.clone(),
             rpc: config.rpc.clone(),
             prompt_timeout_secs: config.policy.prompt_timeout_secs,
+            notify_above: config.app.notify_above.clone(),
         }
     }
 
@@ -327,6 +348,13 @@ impl SettingsEdit {
             }
         }
         document.insert("rpc", Item::Table(rpc));
+        let notify_above = self
+            .notify_above
+            .trim()
+            .parse::<Usd>()
+            .map_err(|e| Failure::Invalid(format!("notifications from: {e}")))?;
+        section(&mut document, "app")?;
+        document["app"]["notify_above"] = value(notify_above.decimal());
         Ok(document.to_string())
     }
 }
@@ -345,6 +373,7 @@ mod tests {
             network_preference: vec!["base".into()],
             rpc: [("eip155:84532".to_owned(), "http://127.0.0.1:8545".to_owned())].into(),
             prompt_timeout_secs: 45,
+            notify_above: " $2.5 ".into(),
         };
         let out = edit.apply(text).unwrap();
         assert!(out.starts_with("# mine\n"), "{out}");
@@ -357,10 +386,18 @@ mod tests {
         assert_eq!(config.policy.network_preference, ["base"]);
         assert_eq!(config.rpc["eip155:84532"], "http://127.0.0.1:8545");
         assert_eq!(config.policy.prompt_timeout_secs, 45);
+        assert_eq!(config.app.notify_above, "2.50");
+        assert_eq!(config.app.notify_above(), Usd(2_500_000));
         assert!(SettingsEdit { prompt_timeout_secs: 1, ..edit.clone() }.apply("").is_err());
+        let lots = SettingsEdit { notify_above: "lots".into(), ..edit.clone() }.apply("");
+        assert!(lots.unwrap_err().to_string().starts_with("notifications from: "));
         assert_eq!(
             SettingsEdit::of(&config),
-            SettingsEdit { passthrough: vec!["*.apple.com".into()], ..edit.clone() }
+            SettingsEdit {
+                passthrough: vec!["*.apple.com".into()],
+                notify_above: "2.50".into(),
+                ..edit.clone()
+            }
         );
 
         let open = SettingsEdit { listen: "0.0.0.0:8402".into(), ..edit };
@@ -380,6 +417,7 @@ mod tests {
                 network_preference: vec!["atlantis".into()],
                 rpc: BTreeMap::new(),
                 prompt_timeout_secs: 60,
+                notify_above: "0.10".into(),
             })
             .unwrap_err();
         assert_eq!(saved.code(), "invalid");
