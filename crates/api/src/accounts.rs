@@ -60,7 +60,8 @@ fn unprotected(password: &Secret) -> Result<(), Failure> {
     Ok(())
 }
 
-fn parse_address(text: &str) -> Result<Address, Failure> {
+/// An address as typed or stored (EIP-55 if mixed case).
+pub(crate) fn parse_address(text: &str) -> Result<Address, Failure> {
     purse_x402::exact::parse_address(text.trim()).ok_or_else(|| {
         Failure::Invalid(format!(
             "{text:?} is not an address (0x and 40 hex digits, EIP-55 if mixed case)"

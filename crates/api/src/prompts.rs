@@ -139,14 +139,9 @@ pub async fn balance(wallet: &Wallet, place: &DataDir, id: u64) -> Result<Pendin
         .find(|p| p.id == id)
         .map(|p| p.approval)
         .ok_or_else(|| Failure::NotFound(format!("no payment {id} waits for an answer")))?;
-    let chain_id =
-        approval.network.strip_prefix("eip155:").and_then(|id| id.parse::<u64>().ok()).ok_or_else(
-            || Failure::Invalid(format!("{} is not an EVM network", approval.network)),
-        )?;
-    let address = |text: &str| {
-        purse_x402::exact::parse_address(text)
-            .ok_or_else(|| Failure::Invalid(format!("{text:?} is not an address")))
-    };
+    let chain_id = purse_x402::registry::parse_caip2(&approval.network)
+        .ok_or_else(|| Failure::Invalid(format!("{} is not an EVM network", approval.network)))?;
+    let address = crate::accounts::parse_address;
     let (asset, owner) = (address(&approval.asset)?, address(&approval.account)?);
     let (rpcs, _, _) = crate::accounts::balance_networks(place, &[])?;
     let chain = purse_chain::Chain::new(rpcs).with_timeout(std::time::Duration::from_secs(5));
