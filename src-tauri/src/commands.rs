@@ -293,12 +293,13 @@ async fn rules_list(state: State<'_, AppState>) -> Reply<Vec<RuleView>> {
 
 #[tauri::command]
 async fn rule_add(state: State<'_, AppState>, rule: RuleEdit) -> Reply<i64> {
-    Ok(rules::add(&state.place, &rule)?)
+    Ok(rules::add(&state.place, &rule)?.id)
 }
 
 #[tauri::command]
 async fn rule_update(state: State<'_, AppState>, id: i64, rule: RuleEdit) -> Reply<()> {
-    Ok(rules::update(&state.place, id, &rule)?)
+    rules::update(&state.place, id, &rule)?;
+    Ok(())
 }
 
 #[tauri::command]

@@ -184,14 +184,18 @@ pub fn list(place: &DataDir, utc_offset_secs: i32, now_ms: i64) -> Result<Vec<Ru
         .collect()
 }
 
-/// Stores a new rule; returns its id.
-pub fn add(place: &DataDir, edit: &RuleEdit) -> Result<i64, Failure> {
-    Ok(place.store()?.add_rule(&edit.to_rule()?, crate::now_ms())?)
+/// Stores a new rule; returns it, with its id.
+pub fn add(place: &DataDir, edit: &RuleEdit) -> Result<Rule, Failure> {
+    let rule = edit.to_rule()?;
+    let id = place.store()?.add_rule(&rule, crate::now_ms())?;
+    Ok(Rule { id, ..rule })
 }
 
-/// Replaces rule `id`.
-pub fn update(place: &DataDir, id: i64, edit: &RuleEdit) -> Result<(), Failure> {
-    Ok(place.store()?.update_rule(&Rule { id, ..edit.to_rule()? })?)
+/// Replaces rule `id`; returns it as stored.
+pub fn update(place: &DataDir, id: i64, edit: &RuleEdit) -> Result<Rule, Failure> {
+    let rule = Rule { id, ..edit.to_rule()? };
+    place.store()?.update_rule(&rule)?;
+    Ok(rule)
 }
 
 /// Removes rule `id`.
@@ -380,7 +384,7 @@ mod tests {
             monthly: Some(String::new()),
             total: None,
         };
-        let id = add(&place, &edit).unwrap();
+        let id = add(&place, &edit).unwrap().id;
         let listed = list(&place, 0, crate::now_ms()).unwrap();
         assert_eq!(listed.len(), 1);
         let view = &listed[0];

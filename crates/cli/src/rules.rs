@@ -182,9 +182,7 @@ impl RulesCommand {
                 }
                 let mut edit = RuleEdit { site, ..RuleEdit::default() };
                 args.apply(&mut edit);
-                let rule = edit.to_rule()?;
-                let id = rules::add(&place.resolve()?, &edit)?;
-                crate::print(&describe(&Rule { id, ..rule }))
+                crate::print(&describe(&rules::add(&place.resolve()?, &edit)?))
             }
             Self::List { json, place } => {
                 let (store, _) = open(&place)?;
@@ -209,9 +207,7 @@ impl RulesCommand {
                     edit.site = site;
                 }
                 args.apply(&mut edit);
-                let rule = Rule { id, ..edit.to_rule()? };
-                rules::update(&context, id, &edit)?;
-                crate::print(&describe(&rule))
+                crate::print(&describe(&rules::update(&context, id, &edit)?))
             }
             Self::Remove { id, place } => {
                 rules::remove(&place.resolve()?, id)?;
