@@ -20,6 +20,9 @@ struct TrayItems {
     pause: MenuItem<tauri::Wry>,
     /// The app's icon, and the same in grey for while paying is paused.
     looks: Option<(Image<'static>, Image<'static>)>,
+    /// Whether the grey one is shown (setting an icon writes it to a file on Linux, so it
+    /// is set only when this changes).
+    greyed: std::sync::Mutex<bool>,
 }
 
 /// `icon` in grey, its transparency kept.
@@ -86,7 +89,7 @@ pub(crate) fn create(app: &AppHandle) -> tauri::Result<()> {
         tray = tray.icon(active.clone());
     }
     let icon = tray.build(app)?;
-    app.manage(TrayItems { icon, state, spend, pause, looks });
+    app.manage(TrayItems { icon, state, spend, pause, looks, greyed: false.into() });
     refresh(app);
     Ok(())
 }
@@ -105,8 +108,11 @@ pub(crate) fn refresh(app: &AppHandle) {
         ProxyStatus::Failed { code, .. } => format!("Purse: stopped ({code})"),
     };
     let _ = items.state.set_text(&status);
-    if let Some((active, grey)) = &items.looks {
+    if let (Some((active, grey)), Ok(mut greyed)) = (&items.looks, items.greyed.lock())
+        && *greyed != paused
+    {
         let _ = items.icon.set_icon(Some(if paused { grey.clone() } else { active.clone() }));
+        *greyed = paused;
     }
     let now = purse_api::now_ms();
     let spend = purse_api::history::spend(&state.place, state.utc_offset_secs, now);
