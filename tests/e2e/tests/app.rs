@@ -293,20 +293,9 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
 
     // Closing the main window lets it go, not the wallet: the proxy still pays by the rule,
     // and launching the app again (one instance per profile) makes a new main window.
-    // Under Xvfb, with no window manager, the first WM_DELETE_WINDOW is now and then not
-    // acted on (about one run in three this session, after the popup was used); a user
-    // would click again, and so does the test, saying so.
-    let mut gone = None;
-    for attempt in 1..=3 {
-        assert!(close_window_titled("Purse").unwrap(), "no window titled Purse");
-        gone = session.wait_for(Duration::from_secs(8), |s| {
-            s.window_handles().ok().filter(|handles| !handles.contains(&main))
-        });
-        if gone.is_some() {
-            break;
-        }
-        eprintln!("the main window was still there after close request {attempt}");
-    }
+    assert!(close_window_titled("Purse").unwrap(), "no window titled Purse");
+    let gone = session
+        .wait_for(WAIT, |s| s.window_handles().ok().filter(|handles| !handles.contains(&main)));
     assert!(gone.is_some(), "the main window is still there");
     let before = paid_to();
     let got = curl(&proxy, &weather, 30).join().unwrap();
