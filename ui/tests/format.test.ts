@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { capUsed, formatUnits, isShort, formatUsd, fromMicros, shortAddress, statusTone, toMicros } from "../src/lib/format";
+import {
+  capUsed,
+  decidedBy,
+  formatUnits,
+  isShort,
+  formatUsd,
+  fromMicros,
+  shortAddress,
+  statusTone,
+  toMicros,
+} from "../src/lib/format";
 
 describe("amounts", () => {
   it("shows atomic units in the token's decimals, exactly", () => {
@@ -54,5 +64,14 @@ describe("amounts", () => {
     expect(isShort("1000", "1000")).toBe(false);
     expect(isShort("340282366920938463463374607431768211456", "1")).toBe(false);
     expect(isShort("?", "1")).toBe(false);
+  });
+
+  it("says who decided a payment in words", () => {
+    expect(decidedBy("user")).toBe("you, when asked");
+    expect(decidedBy("timeout")).toBe("no one: the prompt timed out");
+    expect(decidedBy("policy")).toBe("your policy (no one could be asked)");
+    expect(decidedBy("rule 12")).toBe("rule 12");
+    expect(decidedBy(null)).toBe("—");
+    expect(decidedBy("something new")).toBe("something new");
   });
 });

@@ -107,13 +107,8 @@ pub fn notification(row: &PaymentRow, above: Usd) -> Option<(String, String)> {
             (!asked && large).then(|| (format!("Paid {shown}"), format!("to {}", payment.host)))
         }
         // Not the user's own "deny" or "block" in the popup: they know. A prompt left to
-        // time out is told.
-        "refused"
-            if payment.decided_by.as_deref() == Some("user")
-                && payment.reason_code.as_deref() == Some("denied") =>
-        {
-            None
-        }
+        // time out (decided by `timeout`) is told.
+        "refused" if payment.decided_by.as_deref() == Some("user") => None,
         "refused" | "failed" => Some((
             format!("Not paid: {}", payment.host),
             payment.reason.clone().unwrap_or_else(|| payment.status.to_string()),
@@ -589,7 +584,7 @@ mod tests {
         assert_eq!(shown(row("refused", "rule 1", "1")).as_deref(), Some("Not paid: a.example"));
         assert_eq!(shown(row("signed", "rule 1", "5000000")), None);
         assert_eq!(shown(coded("refused", "user", "1", Some("denied"))), None);
-        let timed_out = coded("refused", "user", "1", Some("timeout"));
+        let timed_out = coded("refused", "timeout", "1", Some("timeout"));
         assert_eq!(shown(timed_out).as_deref(), Some("Not paid: a.example"));
     }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header::ACCEPT};
 use purse_core::{
-    flow::{Decision, Payer, PaymentRequiredAnswer, Request},
+    flow::{Decision, Payer, PaymentRequiredAnswer, Request, Unpaid},
     ports::Fate,
 };
 use purse_proxy::{HookFuture, PaymentHook, RequestSnapshot, ResponseSnapshot, Verdict};
@@ -58,19 +58,20 @@ impl PayingHook {
                 }
                 Resolution::Answered(Answer::DenyOnce) => {
                     let refusal = Refusal::new(Reason::Denied, "you declined this payment");
-                    self.payer.refuse_asked(*ask, refusal)
+                    self.payer.refuse_asked(*ask, refusal, Unpaid::User)
                 }
                 Resolution::Answered(Answer::Block) => {
                     let text = format!("you blocked {}", ask.approval.site);
-                    self.payer.refuse_asked(*ask, Refusal::new(Reason::Denied, text))
+                    self.payer.refuse_asked(*ask, Refusal::new(Reason::Denied, text), Unpaid::User)
                 }
                 Resolution::TimedOut(after) => {
                     let text = format!("no answer within {} s", after.as_secs());
-                    self.payer.refuse_asked(*ask, Refusal::new(Reason::Timeout, text))
+                    let refusal = Refusal::new(Reason::Timeout, text);
+                    self.payer.refuse_asked(*ask, refusal, Unpaid::Timeout)
                 }
                 Resolution::Nobody => {
                     let refusal = ask.approval.unanswered();
-                    self.payer.refuse_asked(*ask, refusal)
+                    self.payer.refuse_asked(*ask, refusal, Unpaid::Policy)
                 }
             };
         }

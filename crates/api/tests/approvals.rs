@@ -109,6 +109,8 @@ async fn with_no_prompt_nothing_waits() {
         "{}",
         reason(&verdict)
     );
+    let store = Store::open(&bed.dir.join("purse.db")).unwrap();
+    assert_eq!(store.payment(1).unwrap().unwrap().decided_by.as_deref(), Some("policy"));
 }
 
 #[tokio::test]
@@ -162,6 +164,13 @@ async fn an_unanswered_prompt_times_out() {
     let verdict = run(&bed.wallet.hook(), "127.0.0.1", "1000").await;
     assert_eq!(reason(&verdict), "timeout; no answer within 1 s");
     assert!(bed.wallet.approvals().pending().is_empty());
+    // Recorded as left to time out, not as the user's answer.
+    let store = Store::open(&bed.dir.join("purse.db")).unwrap();
+    let row = store.payment(1).unwrap().unwrap();
+    assert_eq!(
+        (row.decided_by.as_deref(), row.reason_code.as_deref()),
+        (Some("timeout"), Some("timeout"))
+    );
 }
 
 #[tokio::test]

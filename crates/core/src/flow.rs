@@ -27,6 +27,28 @@ use crate::{
     rules::{self, Rule, Target},
 };
 
+/// Who left an asked payment unpaid, as its history row records it (`decided_by`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unpaid {
+    /// The user said no: denied it, or blocked the site.
+    User,
+    /// The prompt was left until it timed out.
+    Timeout,
+    /// No one could be asked, so the policy's reason to ask refuses it.
+    Policy,
+}
+
+impl Unpaid {
+    /// The `decided_by` text: `user`, `timeout` or `policy`.
+    pub fn decided_by(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::Timeout => "timeout",
+            Self::Policy => "policy",
+        }
+    }
+}
+
 /// The ports the flow runs on.
 #[derive(Clone)]
 pub struct Ports {
@@ -393,10 +415,11 @@ impl Payer {
         decision.unwrap_or_else(|refusal| self.refuse(&mut attempt, refusal))
     }
 
-    /// `ask` is not paid (denied, timed out, or no one to ask): recorded with `refusal`.
-    pub fn refuse_asked(&self, ask: Ask, refusal: Refusal) -> Decision {
+    /// `ask` is not paid (denied, timed out, or no one to ask): recorded with `refusal`, as
+    /// decided `by`.
+    pub fn refuse_asked(&self, ask: Ask, refusal: Refusal, by: Unpaid) -> Decision {
         let mut attempt = ask.attempt;
-        attempt.decided_by = Some("user".to_owned());
+        attempt.decided_by = Some(by.decided_by().to_owned());
         self.refuse(&mut attempt, refusal)
     }
 

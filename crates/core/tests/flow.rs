@@ -17,7 +17,7 @@ use http::{HeaderMap, HeaderValue, Uri};
 use purse_core::{
     Reason, Refusal,
     budget::{Budget, Caps},
-    flow::{Decision, Payer, PaymentRequiredAnswer, Ports, Request, Settings},
+    flow::{Decision, Payer, PaymentRequiredAnswer, Ports, Request, Settings, Unpaid},
     money::Usd,
     policy::Payee,
     ports::{
@@ -477,8 +477,18 @@ fn what_no_rule_allows_is_asked_and_paid_only_when_approved() {
     // Denied: refused and recorded.
     let ask = asked(decide(&bed1.payer, &exchange(&vector)));
     let refusal = Refusal::new(Reason::Denied, "you said no");
-    assert_eq!(refused(bed1.payer.refuse_asked(*ask, refusal)), Reason::Denied);
+    assert_eq!(refused(bed1.payer.refuse_asked(*ask, refusal, Unpaid::User)), Reason::Denied);
     assert_eq!(bed1.ledger.states().last(), Some(&State::Is(Fate::Refused)));
+    let book = bed1.ledger.0.lock().unwrap();
+    assert_eq!(book.rows.last().unwrap().attempt.decided_by.as_deref(), Some("user"));
+    drop(book);
+    // Left to time out: refused, and not as the user's answer.
+    let ask = asked(decide(&bed1.payer, &exchange(&vector)));
+    let refusal = Refusal::new(Reason::Timeout, "no answer within 60 s");
+    assert_eq!(refused(bed1.payer.refuse_asked(*ask, refusal, Unpaid::Timeout)), Reason::Timeout);
+    let book = bed1.ledger.0.lock().unwrap();
+    assert_eq!(book.rows.last().unwrap().attempt.decided_by.as_deref(), Some("timeout"));
+    drop(book);
 
     // No rule at all: asked, saying why; with no one to ask, refused for that reason.
     let bed2 = bed(Settings::default(), Some(KEY), now_ms, nonce);

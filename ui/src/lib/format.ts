@@ -77,3 +77,13 @@ export function statusTone(status: string): "paid" | "refused" | "open" {
   if (status === "refused" || status === "failed") return "refused";
   return "open";
 }
+
+/** Who decided a payment, as its history row says it (`user`, `timeout`, `policy`,
+ * `rule 3`), in words. */
+export function decidedBy(text: string | null): string {
+  if (text === null) return "—";
+  if (text === "user") return "you, when asked";
+  if (text === "timeout") return "no one: the prompt timed out";
+  if (text === "policy") return "your policy (no one could be asked)";
+  return text;
+}
