@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { allPages, emptyFilters, pageCount, toQuery } from "../src/lib/query";
+import type { PaymentRow } from "../src/ipc";
+import { allPages, emptyFilters, pageCount, refreshed, toQuery } from "../src/lib/query";
 
 describe("history filters", () => {
   it("leave blanks out and turn the page into an offset", () => {
@@ -40,5 +41,17 @@ describe("history filters", () => {
     expect(pageCount(25, 25)).toBe(1);
     expect(pageCount(26, 25)).toBe(2);
     expect(allPages({ offset: 50, limit: 25, site: "a" })).toEqual({ offset: 0, limit: 0, site: "a" });
+  });
+});
+
+describe("the payment shown in detail", () => {
+  const row = (id: number, status: string) => ({ payment: { id, status } }) as unknown as PaymentRow;
+
+  it("follows its row as a new page is read, and stays when the page does not hold it", () => {
+    const shown = row(7, "settled");
+    const later = [row(8, "signed"), row(7, "confirmed")];
+    expect(refreshed(shown, later)?.payment.status).toBe("confirmed");
+    expect(refreshed(shown, [row(9, "refused")])).toBe(shown);
+    expect(refreshed(null, later)).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 // The History view's filters, and the query they make.
 
-import type { HistoryQuery } from "../ipc";
+import type { HistoryQuery, PaymentRow } from "../ipc";
 
 export interface Filters {
   since: string;
@@ -56,4 +56,11 @@ export function allPages(query: HistoryQuery): HistoryQuery {
 /** How many pages `total` rows make. */
 export function pageCount(total: number, pageSize: number): number {
   return Math.max(1, Math.ceil(total / pageSize));
+}
+
+/** The payment shown in detail as `rows` (a page just read) has it now: its status and
+ * transaction move on while it is open. `shown` itself when the page does not hold it. */
+export function refreshed(shown: PaymentRow | null, rows: PaymentRow[]): PaymentRow | null {
+  if (!shown) return null;
+  return rows.find((row) => row.payment.id === shown.payment.id) ?? shown;
 }
