@@ -13,6 +13,7 @@ fn main() {
         "account_create",
         "account_import_key",
         "account_import_mnemonic",
+        "account_import_keystore",
         "account_export_keystore",
         "account_set_default",
         "balances",

@@ -59,6 +59,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         account_create,
         account_import_key,
         account_import_mnemonic,
+        account_import_keystore,
         account_export_keystore,
         account_set_default,
         balances,
@@ -174,19 +175,35 @@ async fn account_import_mnemonic(
 }
 
 #[tauri::command]
+async fn account_import_keystore(
+    state: State<'_, AppState>,
+    path: PathBuf,
+    password: String,
+    label: Option<String>,
+) -> Reply<String> {
+    Ok(accounts::Accounts::open(&state.place)?.import_keystore(
+        &path,
+        &Secret::new(password),
+        label.as_deref(),
+    )?)
+}
+
+#[tauri::command]
 async fn account_export_keystore(
     state: State<'_, AppState>,
     address: String,
-    path: PathBuf,
+    path: Option<PathBuf>,
     password: String,
     source_password: Option<String>,
-) -> Reply<()> {
-    Ok(accounts::Accounts::open(&state.place)?.export_keystore(
+) -> Reply<String> {
+    let path = path.unwrap_or_else(|| accounts::keystore_export_path(&state.place, &address));
+    accounts::Accounts::open(&state.place)?.export_keystore(
         &address,
         &path,
         &Secret::new(password),
         source_password.map(Secret::new).as_ref(),
-    )?)
+    )?;
+    Ok(path.display().to_string())
 }
 
 #[tauri::command]

@@ -276,12 +276,17 @@ export const accountImportKey = (key: string, label: string | null) =>
   invoke<string>("account_import_key", { key, label });
 export const accountImportMnemonic = (phrase: string, index: number, label: string | null) =>
   invoke<string>("account_import_mnemonic", { phrase, index, label });
+/** Imports the key of an encrypted JSON keystore (v3) at `path` into the keychain. */
+export const accountImportKeystore = (path: string, password: string, label: string | null) =>
+  invoke<string>("account_import_keystore", { path, password, label });
+/** Writes the account's key, encrypted, to `path` (`null`: `purse-ADDRESS.json` in the
+ * downloads folder); returns the file written. */
 export const accountExportKeystore = (
   address: string,
-  path: string,
+  path: string | null,
   password: string,
   sourcePassword: string | null,
-) => invoke<void>("account_export_keystore", { address, path, password, sourcePassword });
+) => invoke<string>("account_export_keystore", { address, path, password, sourcePassword });
 export const accountSetDefault = (address: string) =>
   invoke<void>("account_set_default", { address });
 export const balances = (address: string | null) => invoke<Balance[]>("balances", { address });

@@ -1,7 +1,11 @@
 //! Payer accounts as the app manages them (keys in the OS keychain, the list in
 //! `purse.db`), and their USD stablecoin balances read on chain.
 
-use std::{path::Path, sync::Arc, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
 use alloy::{
     primitives::{Address, U256},
@@ -132,6 +136,16 @@ impl Accounts {
         self.add(&purse_keys::from_mnemonic(phrase, index)?, label, Keep::Keychain)
     }
 
+    /// Imports the key of an encrypted JSON keystore (v3) at `path` into the keychain.
+    pub fn import_keystore(
+        &self,
+        path: &Path,
+        password: &Secret,
+        label: Option<&str>,
+    ) -> Result<String, Failure> {
+        self.add(&purse_keys::read_keystore(path, password)?, label, Keep::Keychain)
+    }
+
     /// Makes `address` the account payments use.
     pub fn set_default(&self, address: &str) -> Result<(), Failure> {
         Ok(self.store.set_default_account(address)?)
@@ -185,6 +199,12 @@ impl Accounts {
         };
         Ok(purse_keys::write_keystore(path, &signer, password)?)
     }
+}
+
+/// Where the app exports `address`'s key when no file is named: `purse-ADDRESS.json` in the
+/// downloads folder (else the data dir).
+pub fn keystore_export_path(place: &DataDir, address: &str) -> PathBuf {
+    crate::history::export_dir(place, None).join(format!("purse-{address}.json"))
 }
 
 /// One USD stablecoin balance.

@@ -302,10 +302,14 @@ pub(crate) fn save_export(
     name: &str,
     text: &str,
 ) -> Result<std::path::PathBuf, Failure> {
-    let dir = dir.or_else(dirs::download_dir).unwrap_or_else(|| place.data_dir.clone());
-    let path = dir.join(name);
+    let path = export_dir(place, dir).join(name);
     std::fs::write(&path, text).map_err(Failure::file("write", &path))?;
     Ok(path)
+}
+
+/// Where exports go: `dir`, by default the downloads folder, else the data dir.
+pub(crate) fn export_dir(place: &DataDir, dir: Option<std::path::PathBuf>) -> std::path::PathBuf {
+    dir.or_else(dirs::download_dir).unwrap_or_else(|| place.data_dir.clone())
 }
 
 /// A summary row with its total in the asset's units.

@@ -31,19 +31,26 @@ pub(crate) enum Command {
         #[command(flatten)]
         place: Place,
     },
-    /// Import an account from a private key or a mnemonic.
+    /// Import an account from a private key, a mnemonic or an encrypted keystore.
     Import {
         /// A file holding a 0x-prefixed hex private key.
         #[arg(
             long,
             value_name = "F",
-            conflicts_with = "mnemonic_file",
-            required_unless_present = "mnemonic_file"
+            conflicts_with_all = ["mnemonic_file", "from_keystore"],
+            required_unless_present_any = ["mnemonic_file", "from_keystore"]
         )]
         private_key_file: Option<PathBuf>,
         /// A file holding a BIP-39 mnemonic (English).
-        #[arg(long, value_name = "F")]
+        #[arg(long, value_name = "F", conflicts_with = "from_keystore")]
         mnemonic_file: Option<PathBuf>,
+        /// An encrypted JSON keystore (v3) holding the key, as `purse account export` and
+        /// other wallets write it.
+        #[arg(long, value_name = "FILE")]
+        from_keystore: Option<PathBuf>,
+        /// Read that keystore's password from this file instead of asking.
+        #[arg(long, value_name = "F", requires = "from_keystore")]
+        from_password_file: Option<PathBuf>,
         /// Which account of the mnemonic: m/44'/60'/0'/0/N.
         #[arg(long, value_name = "N", default_value_t = 0, requires = "mnemonic_file")]
         index: u32,
@@ -114,15 +121,16 @@ pub(crate) fn read_secret(path: &Path, what: &str) -> Result<Secret> {
     Ok(Secret::new(text.trim().to_owned()))
 }
 
-/// A password from `--password-file`, or asked on the terminal (twice when `confirm`).
-fn password(file: Option<&Path>, confirm: bool) -> Result<Secret> {
+/// A password from `--password-file`, or asked on the terminal as `prompt` (twice when
+/// `confirm`, for a new one).
+fn password(file: Option<&Path>, prompt: &str, confirm: bool) -> Result<Secret> {
     if let Some(path) = file {
         return read_secret(path, "password");
     }
     if !std::io::stdin().is_terminal() {
         bail!("no terminal to ask for a password: pass --password-file F");
     }
-    let first = Secret::new(rpassword::prompt_password("Keystore password: ")?);
+    let first = Secret::new(rpassword::prompt_password(format!("{prompt}: "))?);
     if confirm && first != Secret::new(rpassword::prompt_password("Again: ")?) {
         bail!("the passwords differ");
     }
@@ -143,7 +151,8 @@ impl KeystoreArgs {
     ) -> Result<String> {
         let added = match &self.keystore {
             Some(path) => {
-                let password = password(self.password_file.as_deref(), true)?;
+                let password =
+                    password(self.password_file.as_deref(), "New keystore password", true)?;
                 accounts.add(signer, label, Keep::Keystore { path, password: &password })
             }
             None => accounts.add(signer, label, Keep::Keychain),
@@ -183,22 +192,38 @@ impl Command {
                 }
                 crate::print(&address)
             }
-            Self::Import { private_key_file, mnemonic_file, index, label, keystore, place } => {
+            Self::Import {
+                private_key_file,
+                mnemonic_file,
+                from_keystore,
+                from_password_file,
+                index,
+                label,
+                keystore,
+                place,
+            } => {
                 let accounts = Accounts::open(&place.resolve()?)?;
-                let signer = match (private_key_file, mnemonic_file) {
-                    (Some(path), _) => {
+                let signer = match (private_key_file, mnemonic_file, from_keystore) {
+                    (Some(path), _, _) => {
                         purse_keys::from_private_key(&read_secret(&path, "private key")?)
                             .with_context(|| {
                                 format!("{} does not hold a private key", path.display())
                             })?
                     }
-                    (None, Some(path)) => {
+                    (None, Some(path), _) => {
                         purse_keys::from_mnemonic(&read_secret(&path, "mnemonic")?, index)
                             .with_context(|| {
                                 format!("{} does not hold a mnemonic", path.display())
                             })?
                     }
-                    (None, None) => bail!("pass --private-key-file F or --mnemonic-file F"),
+                    (None, None, Some(path)) => {
+                        let prompt = format!("Password of {}", path.display());
+                        let secret = password(from_password_file.as_deref(), &prompt, false)?;
+                        purse_keys::read_keystore(&path, &secret)?
+                    }
+                    (None, None, None) => bail!(
+                        "pass --private-key-file F, --mnemonic-file F or --from-keystore FILE"
+                    ),
                 };
                 crate::print(&keystore.add(&accounts, &signer, label.as_deref())?)
             }
@@ -256,11 +281,14 @@ impl Command {
                 let accounts = Accounts::open(&place.resolve()?)?;
                 let account = accounts.account(&address)?;
                 // A key kept in a keystore file is opened with that file's password first.
-                let source = match account.storage {
+                let source = match &account.storage {
                     KeyStorage::Keychain => None,
-                    KeyStorage::Keystore(_) => Some(password(password_file.as_deref(), false)?),
+                    KeyStorage::Keystore(file) => {
+                        let prompt = format!("Password of {file}");
+                        Some(password(password_file.as_deref(), &prompt, false)?)
+                    }
                 };
-                let password = password(password_file.as_deref(), true)?;
+                let password = password(password_file.as_deref(), "New keystore password", true)?;
                 accounts.export_keystore(
                     &account.address,
                     &keystore,

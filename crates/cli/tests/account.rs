@@ -159,6 +159,38 @@ fn accounts_in_keystore_files_need_no_keychain() {
     home.ok(&["account", "remove", ANVIL_ADDRESS, "--yes"]);
     assert!(home.list().is_empty());
 
+    // The exported keystore imports it again (here into a keystore of its own); a wrong
+    // password imports nothing.
+    let wrongly = home.purse(&[
+        "account",
+        "import",
+        "--from-keystore",
+        &copy,
+        "--from-password-file",
+        &wrong,
+        "--keystore",
+        &home.path("back.json"),
+        "--password-file",
+        &password,
+    ]);
+    assert!(String::from_utf8_lossy(&wrongly.stderr).contains("wrong password"));
+    assert!(home.list().is_empty());
+    let back = home.ok(&[
+        "account",
+        "import",
+        "--from-keystore",
+        &copy,
+        "--from-password-file",
+        &password,
+        "--keystore",
+        &home.path("back.json"),
+        "--password-file",
+        &password,
+    ]);
+    assert_eq!(back.trim(), ANVIL_ADDRESS);
+    assert_eq!(keystore_address(&home.path("back.json"), "hunter2"), ANVIL_ADDRESS);
+    home.ok(&["account", "remove", ANVIL_ADDRESS, "--yes"]);
+
     // Malformed inputs are refused without echoing them.
     let bad = home.file("bad", "0xnot-a-key");
     let output = home.purse(&[

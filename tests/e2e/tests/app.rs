@@ -128,11 +128,18 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     )
     .unwrap();
     let shots = artifacts_dir().unwrap().join("screenshots");
+    // A downloads folder of the test's own, where exports go.
+    let (config, downloads) = (place.dir.join("xdg-config"), place.dir.join("Downloads"));
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::create_dir_all(&downloads).unwrap();
+    let user_dirs = format!("XDG_DOWNLOAD_DIR={:?}\n", downloads.display().to_string());
+    std::fs::write(config.join("user-dirs.dirs"), user_dirs).unwrap();
 
     let driver = Driver::start_with_env(&[
         ("PURSE_DATA_DIR", place.dir.to_str().unwrap()),
         ("PURSE_PROFILE", &place.profile),
         ("PURSE_LISTEN", "127.0.0.1:0"),
+        ("XDG_CONFIG_HOME", config.to_str().unwrap()),
     ])
     .unwrap();
     let session = driver.session(&app_binary().unwrap(), &[]).unwrap();
@@ -268,6 +275,30 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     });
     assert!(held.is_some(), "{:?}", session.text("#accounts-table"));
     shot(&session, &shots, "accounts");
+    // Its key exports to an encrypted keystore, into the downloads folder by default.
+    session.click("#accounts-table button.export").unwrap();
+    session.fill("#export-password", "a long export password").unwrap();
+    session.fill("#export-again", "a long export password").unwrap();
+    session.click("#export-keystore").unwrap();
+    let wrote = session.wait_for(WAIT, |s| text_of(s, "#accounts-message"));
+    let keystore = downloads.join(format!("purse-{}.json", testbed.payer));
+    assert_eq!(
+        wrote.as_deref(),
+        Some(format!("Wrote {} (encrypted)", keystore.display()).as_str()),
+        "{:?}",
+        session.text("#accounts-error")
+    );
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&keystore).unwrap()).unwrap();
+    assert_eq!(file["version"], 3, "{file}");
+    assert!(!std::fs::read_to_string(&keystore).unwrap().contains(&testbed.payer_key[2..]));
+    // A keystore imports; this one holds the account already, which the view says.
+    session.click("#import-keystore").unwrap();
+    session.fill("#keystore-path", keystore.to_str().unwrap()).unwrap();
+    session.fill("#keystore-password", "a long export password").unwrap();
+    session.click("#keystore-import").unwrap();
+    let refused = session.wait_for(WAIT, |s| text_of(s, "#accounts-error")).unwrap();
+    assert!(refused.contains(&format!("account {} is already there", testbed.payer)), "{refused}");
 
     session.click("button[data-view=settings]").unwrap();
     session.wait_for(WAIT, |s| s.element("#listen").ok().and_then(|_| text_of(s, "main p.muted")));
