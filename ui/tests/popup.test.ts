@@ -243,4 +243,13 @@ describe("the approval view", () => {
     expect(answered).toEqual([[10, { kind: "deny" }]]);
     expect(document.body.querySelector(".site")?.textContent).toBe("b.example");
   });
+
+  it("denies every waiting payment at once, and only those", async () => {
+    pending.splice(0, pending.length, request(40), request(41), request(42));
+    component = mount(Popup, { target: document.body });
+    await vi.waitFor(() => expect(button("deny-all").textContent).toBe("Deny all 3"));
+    button("deny-all").click();
+    await vi.waitFor(() => expect(q("empty")).not.toBeNull());
+    expect(answered).toEqual([40, 41, 42].map((id) => [id, { kind: "deny" }]));
+  });
 });
