@@ -285,7 +285,10 @@ impl Command {
                     KeyStorage::Keychain => None,
                     KeyStorage::Keystore(file) => {
                         let prompt = format!("Password of {file}");
-                        Some(password(password_file.as_deref(), &prompt, false)?)
+                        let source = password(password_file.as_deref(), &prompt, false)?;
+                        // A wrong one is told now, before a new password is asked twice.
+                        purse_keys::read_keystore(Path::new(file), &source)?;
+                        Some(source)
                     }
                 };
                 let password = password(password_file.as_deref(), "New keystore password", true)?;
