@@ -107,8 +107,14 @@ pub fn notification(row: &PaymentRow, above: Usd) -> Option<(String, String)> {
             (!asked && large).then(|| (format!("Paid {shown}"), format!("to {}", payment.host)))
         }
         // Not the user's own "deny" or "block" in the popup: they know. A prompt left to
-        // time out (decided by `timeout`) is told.
-        "refused" if payment.decided_by.as_deref() == Some("user") => None,
+        // time out (decided by `timeout`) is told, and so is a payment the user approved
+        // that the wallet then refused (over a global cap, a locked keychain).
+        "refused"
+            if payment.decided_by.as_deref() == Some("user")
+                && payment.reason_code.as_deref() == Some("denied") =>
+        {
+            None
+        }
         "refused" | "failed" => Some((
             format!("Not paid: {}", payment.host),
             payment.reason.clone().unwrap_or_else(|| payment.status.to_string()),
@@ -590,6 +596,8 @@ mod tests {
         assert_eq!(shown(coded("refused", "user", "1", Some("denied"))), None);
         let timed_out = coded("refused", "timeout", "1", Some("timeout"));
         assert_eq!(shown(timed_out).as_deref(), Some("Not paid: a.example"));
+        let approved_over_cap = coded("refused", "user", "1", Some("budget"));
+        assert_eq!(shown(approved_over_cap).as_deref(), Some("Not paid: a.example"));
     }
 
     #[test]

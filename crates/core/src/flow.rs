@@ -337,13 +337,14 @@ impl Payer {
         let rule = rules::select(&controls.rules, &target);
         let payee = self.ports.ledger.payee(&attempt.host, &pay_to).map_err(Refusal::history)?;
         let facts = Facts { host: &attempt.host, usd: quoted.usd, testnet: quoted.testnet, payee };
+        let decided_by = rule.map_or_else(|| "policy".to_owned(), |r| format!("rule {}", r.id));
         match self.settings.policy.judge(rule, facts) {
-            Judgement::Deny(refusal) => Err(refusal),
-            Judgement::Allow => {
-                let decided_by =
-                    rule.map_or_else(|| "policy".to_owned(), |r| format!("rule {}", r.id));
-                self.pay(&quoted, rule, &controls.caps, decided_by, attempt)
+            // A deny rule: recorded as its decision.
+            Judgement::Deny(refusal) => {
+                attempt.decided_by = Some(decided_by);
+                Err(refusal)
             }
+            Judgement::Allow => self.pay(&quoted, rule, &controls.caps, decided_by, attempt),
             Judgement::Ask(why) => {
                 let account =
                     self.ports.keys.payer().map_err(key_refusal)?.address().to_checksum(None);

@@ -114,7 +114,7 @@ pub struct Attempt {
     pub amount: Option<String>,
     /// Payee.
     pub pay_to: Option<String>,
-    /// What decided (`policy`, …).
+    /// What decided: `rule 3`, `policy`, `user` (asked), `timeout` (asked, no answer).
     pub decided_by: Option<String>,
     /// Paying account.
     pub payer: Option<String>,

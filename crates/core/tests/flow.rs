@@ -449,6 +449,8 @@ fn refusals_are_recorded_with_their_codes_and_nothing_is_signed() {
         ..allow_all()
     });
     assert_eq!(refused(decide(&blocked.payer, &exchange(&vector))), Reason::Denied);
+    let book = blocked.ledger.0.lock().unwrap();
+    assert_eq!(book.rows.last().unwrap().attempt.decided_by.as_deref(), Some("rule 2"));
 }
 
 #[test]

@@ -3,8 +3,8 @@
 use rusqlite::Connection;
 
 /// Each entry moves the schema from version `i` to `i + 1`. Never edit or reorder an entry;
-/// only append, and only add (tables, nullable columns, indexes) or drop an index, so that
-/// an older Purse still reads a newer file.
+/// only append, and only add (tables, nullable columns, indexes), drop an index, or correct
+/// values an older Purse wrote, so that an older Purse still reads a newer file.
 const MIGRATIONS: &[&str] = &[
     // 1: payment attempts.
     "CREATE TABLE payments (
@@ -85,6 +85,12 @@ const MIGRATIONS: &[&str] = &[
     // 5: payments_paid answers what payments_by_host_pay_to did; one index fewer to write
     // with every payment.
     "DROP INDEX IF EXISTS payments_by_host_pay_to;",
+    // 6: asked payments left unpaid were all recorded as decided by the user; a prompt left
+    // to time out, and one no one could be asked about, say so now.
+    "UPDATE payments SET decided_by = 'timeout'
+        WHERE decided_by = 'user' AND status = 'refused' AND reason_code = 'timeout';
+     UPDATE payments SET decided_by = 'policy'
+        WHERE decided_by = 'user' AND status = 'refused' AND reason LIKE '%no one could be asked';",
 ];
 
 /// Brings the schema up to date, in one transaction per step.
@@ -121,5 +127,31 @@ mod tests {
             [],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn asked_payments_left_unpaid_get_who_left_them() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn).unwrap();
+        // Rows as a Purse before step 6 wrote them.
+        conn.execute_batch("PRAGMA user_version = 5;").unwrap();
+        for (reason_code, reason) in [
+            ("timeout", "no answer within 60 s"),
+            ("denied", "no rule allows a, and no one could be asked"),
+            ("denied", "you declined this payment"),
+        ] {
+            conn.execute(
+                "INSERT INTO payments (created_at, updated_at, status, decided_by, method, url,
+                                       host, reason_code, reason)
+                 VALUES (1, 1, 'refused', 'user', 'GET', 'http://a/', 'a', ?1, ?2)",
+                [reason_code, reason],
+            )
+            .unwrap();
+        }
+        run(&mut conn).unwrap();
+        let mut query = conn.prepare("SELECT decided_by FROM payments ORDER BY id").unwrap();
+        let deciders: Vec<String> =
+            query.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect();
+        assert_eq!(deciders, ["timeout", "policy", "user"]);
     }
 }

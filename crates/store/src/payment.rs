@@ -139,7 +139,7 @@ pub struct NewPayment {
 /// What changes with a status.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Update {
-    /// Who or what decided (`policy`, `user`, `rule 3`).
+    /// Who or what decided: `rule 3`, `policy`, `user` (asked), `timeout` (asked, no answer).
     pub decided_by: Option<String>,
     /// Paying account.
     pub payer: Option<String>,
