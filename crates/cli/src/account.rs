@@ -121,14 +121,14 @@ pub(crate) fn read_secret(path: &Path, what: &str) -> Result<Secret> {
     Ok(Secret::new(text.trim().to_owned()))
 }
 
-/// A password from `--password-file`, or asked on the terminal as `prompt` (twice when
-/// `confirm`, for a new one).
-fn password(file: Option<&Path>, prompt: &str, confirm: bool) -> Result<Secret> {
+/// A password from `file` (the option `flag` names), or asked on the terminal as `prompt`
+/// (twice when `confirm`, for a new one).
+fn password(file: Option<&Path>, flag: &str, prompt: &str, confirm: bool) -> Result<Secret> {
     if let Some(path) = file {
         return read_secret(path, "password");
     }
     if !std::io::stdin().is_terminal() {
-        bail!("no terminal to ask for a password: pass --password-file F");
+        bail!("no terminal to ask for a password: pass {flag} F");
     }
     let first = Secret::new(rpassword::prompt_password(format!("{prompt}: "))?);
     if confirm && first != Secret::new(rpassword::prompt_password("Again: ")?) {
@@ -151,8 +151,12 @@ impl KeystoreArgs {
     ) -> Result<String> {
         let added = match &self.keystore {
             Some(path) => {
-                let password =
-                    password(self.password_file.as_deref(), "New keystore password", true)?;
+                let password = password(
+                    self.password_file.as_deref(),
+                    "--password-file",
+                    "New keystore password",
+                    true,
+                )?;
                 accounts.add(signer, label, Keep::Keystore { path, password: &password })
             }
             None => accounts.add(signer, label, Keep::Keychain),
@@ -218,7 +222,12 @@ impl Command {
                     }
                     (None, None, Some(path)) => {
                         let prompt = format!("Password of {}", path.display());
-                        let secret = password(from_password_file.as_deref(), &prompt, false)?;
+                        let secret = password(
+                            from_password_file.as_deref(),
+                            "--from-password-file",
+                            &prompt,
+                            false,
+                        )?;
                         purse_keys::read_keystore(&path, &secret)?
                     }
                     (None, None, None) => bail!(
@@ -285,13 +294,19 @@ impl Command {
                     KeyStorage::Keychain => None,
                     KeyStorage::Keystore(file) => {
                         let prompt = format!("Password of {file}");
-                        let source = password(password_file.as_deref(), &prompt, false)?;
+                        let source =
+                            password(password_file.as_deref(), "--password-file", &prompt, false)?;
                         // A wrong one is told now, before a new password is asked twice.
                         purse_keys::read_keystore(Path::new(file), &source)?;
                         Some(source)
                     }
                 };
-                let password = password(password_file.as_deref(), "New keystore password", true)?;
+                let password = password(
+                    password_file.as_deref(),
+                    "--password-file",
+                    "New keystore password",
+                    true,
+                )?;
                 accounts.export_keystore(
                     &account.address,
                     &keystore,
