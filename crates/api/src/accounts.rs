@@ -202,9 +202,18 @@ impl Accounts {
 }
 
 /// Where the app exports `address`'s key when no file is named: `purse-ADDRESS.json` in the
-/// downloads folder (else the data dir).
+/// downloads folder (else the data dir), or `purse-ADDRESS-2.json` and on when that is taken
+/// (an export never writes over a file).
 pub fn keystore_export_path(place: &DataDir, address: &str) -> PathBuf {
-    crate::history::export_dir(place, None).join(format!("purse-{address}.json"))
+    unused_keystore_name(&crate::history::export_dir(place, None), address)
+}
+
+fn unused_keystore_name(dir: &Path, address: &str) -> PathBuf {
+    let named = |n: u32| match n {
+        1 => dir.join(format!("purse-{address}.json")),
+        n => dir.join(format!("purse-{address}-{n}.json")),
+    };
+    (1..1000).map(named).find(|path| !path.exists()).unwrap_or_else(|| named(1))
 }
 
 /// One USD stablecoin balance.
@@ -331,5 +340,18 @@ mod tests {
             format_units(U256::MAX, 18),
             "115792089237316195423570985008687907853269984665640564039457.584007913129639935"
         );
+    }
+
+    #[test]
+    fn a_default_export_never_takes_a_name_in_use() {
+        let dir = std::env::temp_dir().join(format!("purse-export-names-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let name = |path: PathBuf| path.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(name(unused_keystore_name(&dir, "0xAb")), "purse-0xAb.json");
+        std::fs::write(dir.join("purse-0xAb.json"), "{}").unwrap();
+        assert_eq!(name(unused_keystore_name(&dir, "0xAb")), "purse-0xAb-2.json");
+        std::fs::write(dir.join("purse-0xAb-2.json"), "{}").unwrap();
+        assert_eq!(name(unused_keystore_name(&dir, "0xAb")), "purse-0xAb-3.json");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
