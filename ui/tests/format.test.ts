@@ -69,7 +69,7 @@ describe("amounts", () => {
   it("says who decided a payment in words", () => {
     expect(decidedBy("user")).toBe("you, when asked");
     expect(decidedBy("timeout")).toBe("no one: the prompt timed out");
-    expect(decidedBy("policy")).toBe("your policy (no one could be asked)");
+    expect(decidedBy("policy")).toBe("your policy");
     expect(decidedBy("rule 12")).toBe("rule 12");
     expect(decidedBy(null)).toBe("—");
     expect(decidedBy("something new")).toBe("something new");

@@ -84,6 +84,6 @@ export function decidedBy(text: string | null): string {
   if (text === null) return "—";
   if (text === "user") return "you, when asked";
   if (text === "timeout") return "no one: the prompt timed out";
-  if (text === "policy") return "your policy (no one could be asked)";
+  if (text === "policy") return "your policy";
   return text;
 }
