@@ -95,9 +95,13 @@ pub(crate) enum Command {
         /// The keystore file to write (never overwritten).
         #[arg(long, value_name = "FILE")]
         keystore: PathBuf,
-        /// Read the keystore's password from this file instead of asking.
+        /// Read the new keystore's password from this file instead of asking (and the
+        /// account's own keystore password too, unless --from-password-file gives it).
         #[arg(long, value_name = "F")]
         password_file: Option<PathBuf>,
+        /// For an account kept in a keystore file: read that file's password from here.
+        #[arg(long, value_name = "F")]
+        from_password_file: Option<PathBuf>,
         #[command(flatten)]
         place: Place,
     },
@@ -286,16 +290,23 @@ impl Command {
                 );
                 Ok(())
             }
-            Self::Export { address, keystore, password_file, place } => {
+            Self::Export { address, keystore, password_file, from_password_file, place } => {
                 let accounts = Accounts::open(&place.resolve()?)?;
                 let account = accounts.account(&address)?;
+                // Told before any password is asked.
+                if keystore.exists() {
+                    bail!("{} already exists; choose another file", keystore.display());
+                }
                 // A key kept in a keystore file is opened with that file's password first.
                 let source = match &account.storage {
                     KeyStorage::Keychain => None,
                     KeyStorage::Keystore(file) => {
                         let prompt = format!("Password of {file}");
-                        let source =
-                            password(password_file.as_deref(), "--password-file", &prompt, false)?;
+                        let (from, flag) = match &from_password_file {
+                            Some(given) => (Some(given.as_path()), "--from-password-file"),
+                            None => (password_file.as_deref(), "--password-file"),
+                        };
+                        let source = password(from, flag, &prompt, false)?;
                         // A wrong one is told now, before a new password is asked twice.
                         purse_keys::read_keystore(Path::new(file), &source)?;
                         Some(source)

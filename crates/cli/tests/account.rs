@@ -139,6 +139,21 @@ fn accounts_in_keystore_files_need_no_keychain() {
         &wrong,
     ]);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("wrong password"));
+    // A new password of its own, the account's given apart.
+    let other = home.file("other", "correct horse");
+    let renewed = home.path("renewed.json");
+    home.ok(&[
+        "account",
+        "export",
+        ANVIL_ADDRESS,
+        "--keystore",
+        &renewed,
+        "--password-file",
+        &other,
+        "--from-password-file",
+        &password,
+    ]);
+    assert_eq!(keystore_address(&renewed, "correct horse"), ANVIL_ADDRESS);
 
     // Import twice: refused. Remove needs --yes without a terminal.
     let twice = home.purse(&[
