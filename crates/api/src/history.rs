@@ -89,9 +89,9 @@ pub struct Amount {
     pub usd: bool,
 }
 
-/// What a notification about `row` says, if it deserves one: every refusal and failure,
-/// and payments made without asking from `above` dollars up (the user saw the ones they
-/// approved).
+/// What a notification about `row` says, if it deserves one: every refusal and failure
+/// but the user's own deny or block, and payments made without asking from `above`
+/// dollars up (the user saw the ones they approved).
 pub fn notification(row: &PaymentRow, above: Usd) -> Option<(String, String)> {
     let payment = &row.payment;
     let shown = row.amount.as_ref().map_or_else(String::new, |a| a.text.clone());

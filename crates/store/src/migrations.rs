@@ -4,7 +4,8 @@ use rusqlite::Connection;
 
 /// Each entry moves the schema from version `i` to `i + 1`. Never edit or reorder an entry;
 /// only append, and only add (tables, nullable columns, indexes), drop an index, or correct
-/// values an older Purse wrote, so that an older Purse still reads a newer file.
+/// values an older Purse wrote, so that an older Purse still reads a newer file. (An older
+/// Purse that writes to the file afterwards writes as it did; a correction runs once.)
 const MIGRATIONS: &[&str] = &[
     // 1: payment attempts.
     "CREATE TABLE payments (
@@ -86,11 +87,17 @@ const MIGRATIONS: &[&str] = &[
     // with every payment.
     "DROP INDEX IF EXISTS payments_by_host_pay_to;",
     // 6: asked payments left unpaid were all recorded as decided by the user; a prompt left
-    // to time out, and one no one could be asked about, say so now.
+    // to time out, and one no one could be asked about, say so now (an approved payment is
+    // refused only over a budget or for the key or the history, so these codes never came
+    // from an approval). A deny rule's refusal names its rule.
     "UPDATE payments SET decided_by = 'timeout'
         WHERE decided_by = 'user' AND status = 'refused' AND reason_code = 'timeout';
      UPDATE payments SET decided_by = 'policy'
-        WHERE decided_by = 'user' AND status = 'refused' AND reason LIKE '%no one could be asked';",
+        WHERE decided_by = 'user' AND status = 'refused'
+          AND (reason LIKE '%no one could be asked' OR reason_code IN ('unsupported', 'over-limit'));
+     UPDATE payments SET decided_by = substr(reason, 1, instr(reason, ' denies ') - 1)
+        WHERE decided_by IS NULL AND status = 'refused' AND reason_code = 'denied'
+          AND reason GLOB 'rule [0-9]* denies *';",
 ];
 
 /// Brings the schema up to date, in one transaction per step.
@@ -135,23 +142,31 @@ mod tests {
         run(&mut conn).unwrap();
         // Rows as a Purse before step 6 wrote them.
         conn.execute_batch("PRAGMA user_version = 5;").unwrap();
-        for (reason_code, reason) in [
-            ("timeout", "no answer within 60 s"),
-            ("denied", "no rule allows a, and no one could be asked"),
-            ("denied", "you declined this payment"),
+        for (decided_by, reason_code, reason) in [
+            (Some("user"), "timeout", "no answer within 60 s"),
+            (Some("user"), "denied", "no rule allows a, and no one could be asked"),
+            (Some("user"), "over-limit", "$2.00 is above rule 1's maximum of $1.00"),
+            (Some("user"), "denied", "you declined this payment"),
+            (Some("user"), "budget", "$0.04 would pass the global cap today"),
+            (None, "denied", "rule 12 denies a"),
+            (None, "paused", "Purse is paused: nothing is paid until it resumes"),
         ] {
             conn.execute(
                 "INSERT INTO payments (created_at, updated_at, status, decided_by, method, url,
                                        host, reason_code, reason)
-                 VALUES (1, 1, 'refused', 'user', 'GET', 'http://a/', 'a', ?1, ?2)",
-                [reason_code, reason],
+                 VALUES (1, 1, 'refused', ?1, 'GET', 'http://a/', 'a', ?2, ?3)",
+                rusqlite::params![decided_by, reason_code, reason],
             )
             .unwrap();
         }
         run(&mut conn).unwrap();
         let mut query = conn.prepare("SELECT decided_by FROM payments ORDER BY id").unwrap();
-        let deciders: Vec<String> =
+        let deciders: Vec<Option<String>> =
             query.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect();
-        assert_eq!(deciders, ["timeout", "policy", "user"]);
+        let expected = ["timeout", "policy", "policy", "user", "user", "rule 12"];
+        let mut expected: Vec<Option<String>> =
+            expected.iter().map(|d| Some(d.to_string())).collect();
+        expected.push(None);
+        assert_eq!(deciders, expected);
     }
 }
