@@ -279,8 +279,8 @@ export const accountImportMnemonic = (phrase: string, index: number, label: stri
 /** Imports the key of an encrypted JSON keystore (v3) at `path` into the keychain. */
 export const accountImportKeystore = (path: string, password: string, label: string | null) =>
   invoke<string>("account_import_keystore", { path, password, label });
-/** Writes the account's key, encrypted, to `path` (`null`: `purse-ADDRESS.json` in the
- * downloads folder); returns the file written. */
+/** Writes the account's key, encrypted, to `path` (`null`: `purse-ADDRESS.json`, or
+ * `-2`, `-3`… when taken, in the downloads folder); returns the file written. */
 export const accountExportKeystore = (
   address: string,
   path: string | null,

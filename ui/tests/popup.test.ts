@@ -252,4 +252,14 @@ describe("the approval view", () => {
     await vi.waitFor(() => expect(q("empty")).not.toBeNull());
     expect(answered).toEqual([40, 41, 42].map((id) => [id, { kind: "deny" }]));
   });
+
+  it("says why one of them could not be denied, and denies the rest", async () => {
+    pending.splice(0, pending.length, request(50), request(51));
+    refuseNext = { code: "ipc", message: "the wallet is not running" };
+    component = mount(Popup, { target: document.body });
+    await vi.waitFor(() => expect(button("deny-all").textContent).toBe("Deny all 2"));
+    button("deny-all").click();
+    await vi.waitFor(() => expect(q("answer-error")?.textContent).toBe("the wallet is not running"));
+    expect(answered).toEqual([[51, { kind: "deny" }]]);
+  });
 });
