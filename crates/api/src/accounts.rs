@@ -345,6 +345,7 @@ mod tests {
     #[test]
     fn a_default_export_never_takes_a_name_in_use() {
         let dir = std::env::temp_dir().join(format!("purse-export-names-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let name = |path: PathBuf| path.file_name().unwrap().to_string_lossy().into_owned();
         assert_eq!(name(unused_keystore_name(&dir, "0xAb")), "purse-0xAb.json");

@@ -299,6 +299,10 @@ impl Command {
                 }
                 // A key kept in a keystore file is opened with that file's password first.
                 let source = match &account.storage {
+                    KeyStorage::Keychain if from_password_file.is_some() => bail!(
+                        "{} keeps its key in the keychain: --from-password-file is for an account kept in a keystore file",
+                        account.address
+                    ),
                     KeyStorage::Keychain => None,
                     KeyStorage::Keystore(file) => {
                         let prompt = format!("Password of {file}");

@@ -128,6 +128,9 @@ fn accounts_in_keystore_files_need_no_keychain() {
         &password,
     ]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    // Told before any password is asked (there is no terminal to ask on here).
+    let taken = home.purse(&["account", "export", ANVIL_ADDRESS, "--keystore", &copy]);
+    assert!(String::from_utf8_lossy(&taken.stderr).contains("already exists"));
     let wrong = home.file("wrong", "nope");
     let refused = home.purse(&[
         "account",
@@ -190,6 +193,9 @@ fn accounts_in_keystore_files_need_no_keychain() {
     ]);
     assert!(String::from_utf8_lossy(&wrongly.stderr).contains("wrong password"));
     assert!(home.list().is_empty());
+    // With no terminal, the error names the option that gives the password.
+    let unasked = home.purse(&["account", "import", "--from-keystore", &copy]);
+    assert!(String::from_utf8_lossy(&unasked.stderr).contains("pass --from-password-file F"));
     let back = home.ok(&[
         "account",
         "import",
@@ -278,6 +284,19 @@ fn accounts_in_the_keychain() {
         &password,
     ]);
     assert_eq!(keystore_address(&exported, "pw"), "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+    // A keychain account has no keystore password to give.
+    let needless = home.purse(&[
+        "account",
+        "export",
+        "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+        "--keystore",
+        &home.path("third.json"),
+        "--password-file",
+        &password,
+        "--from-password-file",
+        &password,
+    ]);
+    assert!(String::from_utf8_lossy(&needless.stderr).contains("keeps its key in the keychain"));
 
     // Removing deletes the key from the keychain too.
     for account in home.list() {
