@@ -6,6 +6,7 @@ fn main() {
         "proxy_status",
         "spend",
         "history_page",
+        "history_payment",
         "history_summary",
         "export_history_csv",
         "open_transaction",

@@ -8,7 +8,7 @@ use purse_api::accounts::{Account, Secret};
 use purse_api::{
     Failure, SettingsEdit, accounts, ca,
     env::Shell,
-    history::{self, HistoryPage, HistoryQuery, SpendView, SummaryView},
+    history::{self, HistoryPage, HistoryQuery, PaymentRow, SpendView, SummaryView},
     probe::Probe,
     prompts::{self, Choice, PendingBalance, PromptView},
     rules::{self, CapsEdit, RuleEdit, RuleView},
@@ -52,6 +52,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         proxy_status,
         spend,
         history_page,
+        history_payment,
         history_summary,
         export_history_csv,
         open_transaction,
@@ -113,6 +114,11 @@ async fn spend(state: State<'_, AppState>) -> Reply<SpendView> {
 #[tauri::command]
 async fn history_page(state: State<'_, AppState>, query: HistoryQuery) -> Reply<HistoryPage> {
     Ok(history::page(&state.place.store()?, &query)?)
+}
+
+#[tauri::command]
+async fn history_payment(state: State<'_, AppState>, id: i64) -> Reply<PaymentRow> {
+    Ok(history::payment(&state.place.store()?, id)?)
 }
 
 #[tauri::command]

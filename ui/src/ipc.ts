@@ -263,6 +263,8 @@ export type Answer =
 export const proxyStatus = () => invoke<Status>("proxy_status");
 export const spend = () => invoke<SpendView>("spend");
 export const historyPage = (query: HistoryQuery) => invoke<HistoryPage>("history_page", { query });
+/** One payment, whatever page holds it (the detail view). */
+export const historyPayment = (id: number) => invoke<PaymentRow>("history_payment", { id });
 export const historySummary = (query: HistoryQuery) =>
   invoke<SummaryView>("history_summary", { query });
 export const exportHistoryCsv = (query: HistoryQuery) =>

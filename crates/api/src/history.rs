@@ -246,6 +246,13 @@ pub fn page(store: &Store, query: &HistoryQuery) -> Result<HistoryPage, Failure>
     Ok(HistoryPage { rows, total, offset: query.offset, limit })
 }
 
+/// One payment with its display fields (the History detail, whatever page holds it).
+pub fn payment(store: &Store, id: i64) -> Result<PaymentRow, Failure> {
+    let payment =
+        store.payment(id)?.ok_or_else(|| Failure::NotFound(format!("no payment {id}")))?;
+    Ok(PaymentRow::of(payment))
+}
+
 /// The payments as CSV, one a row, every stored column.
 pub fn to_csv(payments: &[Payment]) -> Result<String, Failure> {
     let mut writer = csv::Writer::from_writer(Vec::new());
@@ -640,6 +647,11 @@ mod tests {
         let one = page(&store, &paged).unwrap();
         assert_eq!((one.total, one.rows.len()), (3, 1));
         assert_eq!(one.rows[0].payment.host, "api1.example");
+        // One payment on its own, as the detail view reads it.
+        let first = payment(&store, all.rows[2].payment.id).unwrap();
+        assert_eq!(first.payment.host, "api0.example");
+        assert_eq!(first.network_name.as_deref(), Some("Base Sepolia"));
+        assert!(matches!(payment(&store, 999), Err(Failure::NotFound(_))));
         let bad = HistoryQuery { status: Some("lost".into()), ..Default::default() };
         assert_eq!(page(&store, &bad).unwrap_err().code(), "history");
         assert!(to_csv(&[]).unwrap().starts_with("id,created_at,"));
