@@ -183,21 +183,30 @@ impl Accounts {
         source_password: Option<&Secret>,
     ) -> Result<(), Failure> {
         unprotected(password)?;
-        let account = self.account(address)?;
-        let signer = match &account.storage {
+        let signer = self.unlock(&self.account(address)?, source_password)?;
+        Ok(purse_keys::write_keystore(path, &signer, password)?)
+    }
+
+    /// `account`'s key: from the keychain, or from its keystore file opened with
+    /// `source_password`.
+    pub fn unlock(
+        &self,
+        account: &Account,
+        source_password: Option<&Secret>,
+    ) -> Result<PrivateKeySigner, Failure> {
+        match &account.storage {
             KeyStorage::Keychain => {
                 self.keychain.account(parse_address(&account.address)?)?.ok_or_else(|| {
                     Failure::NotFound(format!("the keychain holds no key for {}", account.address))
-                })?
+                })
             }
             KeyStorage::Keystore(file) => {
                 let source = source_password.ok_or_else(|| {
                     Failure::Invalid(format!("{file} needs its password to be read"))
                 })?;
-                purse_keys::read_keystore(Path::new(file), source)?
+                Ok(purse_keys::read_keystore(Path::new(file), source)?)
             }
-        };
-        Ok(purse_keys::write_keystore(path, &signer, password)?)
+        }
     }
 }
 

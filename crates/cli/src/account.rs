@@ -297,7 +297,7 @@ impl Command {
                 if keystore.exists() {
                     bail!("{} already exists; choose another file", keystore.display());
                 }
-                // A key kept in a keystore file is opened with that file's password first.
+                // A key kept in a keystore file is opened with that file's password.
                 let source = match &account.storage {
                     KeyStorage::Keychain if from_password_file.is_some() => bail!(
                         "{} keeps its key in the keychain: --from-password-file is for an account kept in a keystore file",
@@ -310,24 +310,19 @@ impl Command {
                             Some(given) => (Some(given.as_path()), "--from-password-file"),
                             None => (password_file.as_deref(), "--password-file"),
                         };
-                        let source = password(from, flag, &prompt, false)?;
-                        // A wrong one is told now, before a new password is asked twice.
-                        purse_keys::read_keystore(Path::new(file), &source)?;
-                        Some(source)
+                        Some(password(from, flag, &prompt, false)?)
                     }
                 };
+                // Opened now: a wrong password (or a keychain that cannot give the key) is
+                // told before a new password is asked twice.
+                let signer = accounts.unlock(&account, source.as_ref())?;
                 let password = password(
                     password_file.as_deref(),
                     "--password-file",
                     "New keystore password",
                     true,
                 )?;
-                accounts.export_keystore(
-                    &account.address,
-                    &keystore,
-                    &password,
-                    source.as_ref(),
-                )?;
+                purse_keys::write_keystore(&keystore, &signer, &password)?;
                 eprintln!("wrote {} (encrypted; mode 0600)", keystore.display());
                 Ok(())
             }
