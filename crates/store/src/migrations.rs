@@ -163,10 +163,15 @@ mod tests {
         let mut query = conn.prepare("SELECT decided_by FROM payments ORDER BY id").unwrap();
         let deciders: Vec<Option<String>> =
             query.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect();
-        let expected = ["timeout", "policy", "policy", "user", "user", "rule 12"];
-        let mut expected: Vec<Option<String>> =
-            expected.iter().map(|d| Some(d.to_string())).collect();
-        expected.push(None);
-        assert_eq!(deciders, expected);
+        let expected = [
+            Some("timeout"),
+            Some("policy"),
+            Some("policy"),
+            Some("user"),
+            Some("user"),
+            Some("rule 12"),
+            None,
+        ];
+        assert_eq!(deciders, expected.map(|d| d.map(str::to_owned)));
     }
 }
