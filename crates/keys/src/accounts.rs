@@ -1,8 +1,6 @@
 //! Payer accounts: made from a fresh BIP-39 mnemonic, imported from a private key or a
 //! mnemonic, kept in the keychain (or, by explicit choice, an encrypted JSON keystore).
 
-use std::path::Path;
-
 use alloy::{
     primitives::{Address, B256},
     signers::local::{MnemonicBuilder, PrivateKeySigner, coins_bip39::English},
@@ -107,59 +105,10 @@ impl Keychain {
     }
 }
 
-/// Writes an encrypted JSON keystore (v3, scrypt) of `signer` to `path`.
-pub fn write_keystore(
-    path: &Path,
-    signer: &PrivateKeySigner,
-    password: &Secret,
-) -> Result<(), AccountError> {
-    let failed =
-        |reason: String| AccountError::Keystore { path: path.display().to_string(), reason };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| failed("not a file name".into()))?;
-    if path.exists() {
-        return Err(failed("already exists; choose another file".into()));
-    }
-    PrivateKeySigner::encrypt_keystore(
-        dir,
-        &mut rand::thread_rng(),
-        signer.to_bytes(),
-        password.expose(),
-        Some(name),
-    )
-    .map_err(|e| failed(e.to_string()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| failed(e.to_string()))?;
-    }
-    Ok(())
-}
-
-/// Opens an encrypted JSON keystore.
-pub fn read_keystore(path: &Path, password: &Secret) -> Result<PrivateKeySigner, AccountError> {
-    PrivateKeySigner::decrypt_keystore(path, password.expose()).map_err(|e| {
-        AccountError::Keystore {
-            path: path.display().to_string(),
-            reason: if e.to_string().contains("Mac Mismatch") {
-                "wrong password".into()
-            } else {
-                e.to_string()
-            },
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{read_keystore, write_keystore};
 
     /// The public anvil/hardhat test mnemonic.
     const TEST_PHRASE: &str = "test test test test test test test test test test test junk";

@@ -14,15 +14,14 @@
 //! that the keychain is unavailable and why.
 
 mod accounts;
+mod keystore;
 
 use std::fmt;
 
 use zeroize::Zeroizing;
 
-pub use accounts::{
-    AccountError, NewAccount, from_mnemonic, from_private_key, generate, read_keystore,
-    write_keystore,
-};
+pub use accounts::{AccountError, NewAccount, from_mnemonic, from_private_key, generate};
+pub use keystore::{read_keystore, write_keystore};
 
 /// The keychain service that holds every Purse secret.
 pub const SERVICE: &str = "purse";
