@@ -119,6 +119,21 @@ impl StoredKeys {
         }
         Ok(Arc::new(LocalKey(signer)))
     }
+
+    /// Opens the default account now when it is kept in a keystore and a password was
+    /// given: a wrong password is said at start, and the first payment does not wait for
+    /// the keystore's scrypt.
+    pub(crate) fn unlock_keystore(&self) -> Result<(), KeyError> {
+        let kept_in_keystore = self.keystore_password.is_some()
+            && matches!(
+                lock(&self.store).default_account(),
+                Ok(Some(account)) if matches!(account.storage, KeyStorage::Keystore(_))
+            );
+        if kept_in_keystore {
+            self.payer()?;
+        }
+        Ok(())
+    }
 }
 
 impl Keys for StoredKeys {

@@ -52,6 +52,9 @@ pub enum Error {
     /// `[policy]` is wrong.
     #[error(transparent)]
     Policy(#[from] PolicyError),
+    /// The default account's keystore did not open with the password given.
+    #[error("{0}")]
+    Unlock(String),
 }
 
 /// Unix milliseconds now, from the system clock.
@@ -129,15 +132,17 @@ impl Wallet {
             checkpoints(path, Arc::downgrade(&alive));
         }
         let store = Arc::new(Mutex::new(store));
+        let keys = Arc::new(adapters::StoredKeys {
+            store: store.clone(),
+            keychain: Keychain::new(options.profile),
+            keystore_password: options.keystore_password,
+            unlocked: Mutex::new(None),
+        });
+        keys.unlock_keystore().map_err(|e| Error::Unlock(e.to_string()))?;
         let ports = Ports {
             clock: Arc::new(adapters::SystemClock { utc_offset_secs: options.utc_offset_secs }),
             nonces: Arc::new(adapters::OsNonces),
-            keys: Arc::new(adapters::StoredKeys {
-                store: store.clone(),
-                keychain: Keychain::new(options.profile),
-                keystore_password: options.keystore_password,
-                unlocked: Mutex::new(None),
-            }),
+            keys,
             ledger: Arc::new(adapters::StoreLedger { store: store.clone(), default_caps }),
         };
         let confirmer = options.chain.map(|chain| Arc::new(Confirmer::new(chain, store.clone())));

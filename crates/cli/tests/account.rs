@@ -142,6 +142,10 @@ fn accounts_in_keystore_files_need_no_keychain() {
         &wrong,
     ]);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("wrong password"));
+    // `purse proxy` opens the keystore as it starts: a wrong password stops it there.
+    let started = home.purse(&["proxy", "--listen", "127.0.0.1:0", "--password-file", &wrong]);
+    let said = String::from_utf8_lossy(&started.stderr);
+    assert!(!started.status.success() && said.contains("wrong password"), "{said}");
     // A new password of its own, the account's given apart.
     let other = home.file("other", "correct horse");
     let renewed = home.path("renewed.json");
