@@ -323,7 +323,7 @@ impl Command {
                     true,
                 )?;
                 purse_keys::write_keystore(&keystore, &signer, &password)?;
-                eprintln!("wrote {} (encrypted; mode 0600)", keystore.display());
+                eprintln!("wrote {} (encrypted)", keystore.display());
                 Ok(())
             }
         }

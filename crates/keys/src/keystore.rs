@@ -10,7 +10,12 @@
 use std::{io::Write as _, path::Path};
 
 use aes::cipher::{KeyIvInit as _, StreamCipher as _};
-use alloy::{hex, primitives::keccak256, signers::local::PrivateKeySigner};
+use alloy::{
+    hex,
+    primitives::Keccak256,
+    signers::local::{LocalSignerError, PrivateKeySigner},
+};
+use eth_keystore::KeystoreError;
 use rand::RngCore as _;
 use zeroize::Zeroizing;
 
@@ -28,7 +33,8 @@ type Aes128Ctr = ctr::Ctr128BE<aes::Aes128>;
 /// Writes an encrypted keystore of `signer` to `path`, which must not exist yet.
 ///
 /// The file is created readable by its owner only (mode 0600 on Unix) and never replaces
-/// another, a link included; a write that fails half-way (a full disk) removes its file.
+/// another, a link included. It is encrypted first and created after, so that it exists
+/// only for the instant of its write; a write that fails (a full disk) removes it.
 pub fn write_keystore(
     path: &Path,
     signer: &PrivateKeySigner,
@@ -36,24 +42,31 @@ pub fn write_keystore(
 ) -> Result<(), AccountError> {
     let failed =
         |reason: String| AccountError::Keystore { path: path.display().to_string(), reason };
+    let taken = || failed("already exists; choose another file".into());
+    // Said at once rather than after the second of scrypt (the create below still decides).
+    if path.symlink_metadata().is_ok() {
+        return Err(taken());
+    }
+    let json = encrypt(signer, password).map_err(failed)?;
+
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| {
-        failed(match e.kind() {
-            std::io::ErrorKind::AlreadyExists => "already exists; choose another file".into(),
-            _ => e.to_string(),
-        })
+    let mut file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => taken(),
+        _ => failed(e.to_string()),
     })?;
-    // Made before the second of scrypt, so that a taken name is said at once.
-    let written = encrypt(signer, password).and_then(|json| {
-        file.write_all(json.as_bytes()).and_then(|()| file.sync_all()).map_err(|e| e.to_string())
-    });
-    if let Err(reason) = written {
+    if let Err(e) = file.write_all(json.as_bytes()).and_then(|()| file.sync_all()) {
         drop(file);
         let _ = std::fs::remove_file(path);
-        return Err(failed(reason));
+        return Err(failed(e.to_string()));
+    }
+    // The file's name too must outlive a power cut: the account list may point at it.
+    #[cfg(unix)]
+    if let Some(dir) = path.parent() {
+        let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| failed(e.to_string()))?;
     }
     Ok(())
 }
@@ -77,7 +90,10 @@ fn encrypt(signer: &PrivateKeySigner, password: &Secret) -> Result<String, Strin
 
     let mut ciphertext = Zeroizing::new(signer.to_bytes().0);
     Aes128Ctr::new(derived[..16].into(), (&iv).into()).apply_keystream(ciphertext.as_mut_slice());
-    let mac = keccak256([&derived[16..], ciphertext.as_slice()].concat());
+    let mut mac = Keccak256::new();
+    mac.update(&derived[16..]);
+    mac.update(ciphertext.as_slice());
+    let mac = mac.finalize();
 
     let json = serde_json::json!({
         "address": hex::encode(signer.address()),
@@ -104,13 +120,12 @@ fn encrypt(signer: &PrivateKeySigner, password: &Secret) -> Result<String, Strin
 /// Opens an encrypted keystore, whatever scrypt or PBKDF2 cost it was written with.
 pub fn read_keystore(path: &Path, password: &Secret) -> Result<PrivateKeySigner, AccountError> {
     PrivateKeySigner::decrypt_keystore(path, password.expose()).map_err(|e| {
-        AccountError::Keystore {
-            path: path.display().to_string(),
-            reason: if e.to_string().contains("Mac Mismatch") {
-                "wrong password".into()
-            } else {
-                e.to_string()
-            },
+        let path = path.display().to_string();
+        match e {
+            LocalSignerError::EthKeystoreError(KeystoreError::MacMismatch) => {
+                AccountError::WrongPassword { path }
+            }
+            e => AccountError::Keystore { path, reason: e.to_string() },
         }
     })
 }
@@ -139,7 +154,8 @@ mod tests {
         // file is the check that the format is right.
         assert_eq!(read_keystore(&path, &password).unwrap().to_bytes(), signer.to_bytes());
         let wrong = read_keystore(&path, &Secret::new("wrong".into())).unwrap_err();
-        assert!(wrong.to_string().contains("wrong password"), "{wrong}");
+        assert!(matches!(wrong, AccountError::WrongPassword { .. }), "{wrong}");
+        assert!(wrong.to_string().ends_with("account.json: wrong password"), "{wrong}");
 
         let json: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
