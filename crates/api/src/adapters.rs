@@ -121,18 +121,34 @@ impl StoredKeys {
     }
 
     /// Opens the default account now when it is kept in a keystore and a password was
-    /// given: a wrong password is said at start, and the first payment does not wait for
-    /// the keystore's scrypt.
-    pub(crate) fn unlock_keystore(&self) -> Result<(), KeyError> {
-        let kept_in_keystore = self.keystore_password.is_some()
-            && matches!(
-                lock(&self.store).default_account(),
-                Ok(Some(account)) if matches!(account.storage, KeyStorage::Keystore(_))
-            );
-        if kept_in_keystore {
-            self.payer()?;
+    /// given, so that the first payment does not wait for the keystore's scrypt. A wrong
+    /// password is the only error: the user fixes it now, at start. Anything else (a file
+    /// not there yet, another account's key) is logged and left to each payment to say,
+    /// as it was before, and the proxy serves meanwhile.
+    pub(crate) fn unlock_keystore(&self) -> Result<(), purse_keys::AccountError> {
+        let Some(password) = &self.keystore_password else { return Ok(()) };
+        let Ok(Some(account)) = lock(&self.store).default_account() else { return Ok(()) };
+        let KeyStorage::Keystore(path) = &account.storage else { return Ok(()) };
+        match purse_keys::read_keystore(Path::new(path), password) {
+            Ok(signer) if account.address.parse::<Address>().ok() == Some(signer.address()) => {
+                *self.unlocked.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some(Arc::new(LocalKey(signer)));
+                Ok(())
+            }
+            Err(error @ purse_keys::AccountError::WrongPassword { .. }) => Err(error),
+            Ok(signer) => {
+                tracing::warn!(
+                    "the keystore {path} holds {}, not {}: payments will be refused",
+                    signer.address(),
+                    account.address
+                );
+                Ok(())
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the default account is not unlocked yet");
+                Ok(())
+            }
         }
-        Ok(())
     }
 }
 

@@ -53,8 +53,8 @@ pub enum Error {
     #[error(transparent)]
     Policy(#[from] PolicyError),
     /// The default account's keystore did not open with the password given.
-    #[error("{0}")]
-    Unlock(String),
+    #[error(transparent)]
+    Unlock(purse_keys::AccountError),
 }
 
 /// Unix milliseconds now, from the system clock.
@@ -138,7 +138,7 @@ impl Wallet {
             keystore_password: options.keystore_password,
             unlocked: Mutex::new(None),
         });
-        keys.unlock_keystore().map_err(|e| Error::Unlock(e.to_string()))?;
+        keys.unlock_keystore().map_err(Error::Unlock)?;
         let ports = Ports {
             clock: Arc::new(adapters::SystemClock { utc_offset_secs: options.utc_offset_secs }),
             nonces: Arc::new(adapters::OsNonces),

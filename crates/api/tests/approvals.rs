@@ -4,7 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
 use alloy::{primitives::B256, signers::local::PrivateKeySigner};
 use base64::Engine as _;
@@ -29,6 +33,12 @@ impl Drop for Bed {
 }
 
 fn bed(tag: &str, timeout_secs: u64) -> Bed {
+    let dir = keystore_wallet(tag);
+    Bed { wallet: Wallet::open(options(&dir, timeout_secs, "test")).unwrap(), dir }
+}
+
+/// A data dir whose default account is kept in a keystore, password "test".
+fn keystore_wallet(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("purse-approvals-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -38,16 +48,29 @@ fn bed(tag: &str, timeout_secs: u64) -> Bed {
     let store = Store::open(&dir.join("purse.db")).unwrap();
     let storage = KeyStorage::Keystore(keystore.display().to_string());
     store.add_account(&payer.address().to_checksum(None), None, &storage, 0).unwrap();
-    let wallet = Wallet::open(Options {
-        data_dir: dir.clone(),
+    dir
+}
+
+fn options(dir: &Path, timeout_secs: u64, password: &str) -> Options {
+    Options {
+        data_dir: dir.to_owned(),
         profile: "approvals".into(),
         policy: PolicyConfig { prompt_timeout_secs: timeout_secs, ..PolicyConfig::default() },
-        keystore_password: Some(Secret::new("test".into())),
+        keystore_password: Some(Secret::new(password.into())),
         utc_offset_secs: 0,
         chain: None,
-    })
-    .unwrap();
-    Bed { dir, wallet }
+    }
+}
+
+#[test]
+fn the_keystore_is_opened_at_start_and_only_a_wrong_password_stops_it() {
+    let dir = keystore_wallet("unlock");
+    let error = Wallet::open(options(&dir, 1, "nope")).unwrap_err();
+    assert!(error.to_string().ends_with("payer.json: wrong password"), "{error}");
+    // A keystore not there (yet): the wallet opens, and its payments will say why not.
+    std::fs::rename(dir.join("payer.json"), dir.join("elsewhere.json")).unwrap();
+    assert!(Wallet::open(options(&dir, 1, "test")).is_ok());
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn request(host: &str) -> RequestSnapshot {

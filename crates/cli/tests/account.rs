@@ -143,7 +143,21 @@ fn accounts_in_keystore_files_need_no_keychain() {
     ]);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("wrong password"));
     // `purse proxy` opens the keystore as it starts: a wrong password stops it there.
-    let started = home.purse(&["proxy", "--listen", "127.0.0.1:0", "--password-file", &wrong]);
+    let mut proxy = Command::new(env!("CARGO_BIN_EXE_purse"))
+        .args(["proxy", "--listen", "127.0.0.1:0", "--password-file", &wrong])
+        .env("PURSE_DATA_DIR", home.0.join("data"))
+        .env("PURSE_PROFILE", &home.1)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while proxy.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = proxy.kill();
+    let started = proxy.wait_with_output().unwrap();
     let said = String::from_utf8_lossy(&started.stderr);
     assert!(!started.status.success() && said.contains("wrong password"), "{said}");
     // A new password of its own, the account's given apart.
