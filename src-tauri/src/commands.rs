@@ -46,6 +46,17 @@ impl IpcError {
 
 type Reply<T> = Result<T, IpcError>;
 
+/// Runs `work` on a thread of its own: a keystore's scrypt holds a core for a second or
+/// two, which the async runtime's few threads should not wait for.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, Failure> + Send + 'static,
+) -> Reply<T> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|e| IpcError::new("account", e))?
+        .map_err(IpcError::from)
+}
+
 /// The handler of every command; the ACL of each window narrows it.
 pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
@@ -187,11 +198,15 @@ async fn account_import_keystore(
     password: String,
     label: Option<String>,
 ) -> Reply<String> {
-    Ok(accounts::Accounts::open(&state.place)?.import_keystore(
-        &path,
-        &Secret::new(password),
-        label.as_deref(),
-    )?)
+    let place = state.place.clone();
+    blocking(move || {
+        accounts::Accounts::open(&place)?.import_keystore(
+            &path,
+            &Secret::new(password),
+            label.as_deref(),
+        )
+    })
+    .await
 }
 
 #[tauri::command]
@@ -202,14 +217,18 @@ async fn account_export_keystore(
     password: String,
     source_password: Option<String>,
 ) -> Reply<String> {
-    let path = path.unwrap_or_else(|| accounts::keystore_export_path(&state.place, &address));
-    accounts::Accounts::open(&state.place)?.export_keystore(
-        &address,
-        &path,
-        &Secret::new(password),
-        source_password.map(Secret::new).as_ref(),
-    )?;
-    Ok(path.display().to_string())
+    let place = state.place.clone();
+    blocking(move || {
+        let path = path.unwrap_or_else(|| accounts::keystore_export_path(&place, &address));
+        accounts::Accounts::open(&place)?.export_keystore(
+            &address,
+            &path,
+            &Secret::new(password),
+            source_password.map(Secret::new).as_ref(),
+        )?;
+        Ok(path.display().to_string())
+    })
+    .await
 }
 
 #[tauri::command]
