@@ -16,6 +16,7 @@ fn main() {
         "account_import_mnemonic",
         "account_import_keystore",
         "account_export_keystore",
+        "choose_keystore_file",
         "account_set_default",
         "balances",
         "ca_status",

@@ -16,6 +16,7 @@ use purse_api::{
 use serde::Serialize;
 use tauri::{AppHandle, State};
 use tauri_plugin_autostart::ManagerExt as _;
+use tauri_plugin_dialog::DialogExt as _;
 use tauri_plugin_opener::OpenerExt as _;
 
 use crate::{AppState, ProxyStatus};
@@ -73,6 +74,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         account_import_mnemonic,
         account_import_keystore,
         account_export_keystore,
+        choose_keystore_file,
         account_set_default,
         balances,
         ca_status,
@@ -229,6 +231,39 @@ async fn account_export_keystore(
         Ok(path.display().to_string())
     })
     .await
+}
+
+/// A keystore file chosen in the system's file dialog: one to import, or (`export_for`
+/// an address) one to write, offered as the name an export gets by default. `None` when
+/// the user cancels.
+#[tauri::command]
+async fn choose_keystore_file(
+    state: State<'_, AppState>,
+    window: tauri::Window,
+    export_for: Option<String>,
+) -> Reply<Option<PathBuf>> {
+    // The dialog answers on the main thread; this command waits for it without holding
+    // one of the async runtime's threads.
+    let (answer, chosen) = tokio::sync::oneshot::channel();
+    let answered = move |file| {
+        let _ = answer.send(file);
+    };
+    let dialog = window.dialog().file().set_parent(&window).add_filter("JSON keystore", &["json"]);
+    match export_for {
+        None => dialog.set_title("Import a keystore").pick_file(answered),
+        Some(address) => {
+            let offered = accounts::keystore_export_path(&state.place, &address);
+            let dialog = match (offered.parent(), offered.file_name()) {
+                (Some(dir), Some(name)) => {
+                    dialog.set_directory(dir).set_file_name(name.to_string_lossy())
+                }
+                _ => dialog,
+            };
+            dialog.set_title("Export to a keystore").save_file(answered);
+        }
+    }
+    let chosen = chosen.await.ok().flatten();
+    chosen.map(|file| file.into_path()).transpose().map_err(|e| IpcError::new("file", e))
 }
 
 #[tauri::command]

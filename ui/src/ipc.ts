@@ -281,6 +281,10 @@ export const accountImportMnemonic = (phrase: string, index: number, label: stri
 /** Imports the key of an encrypted JSON keystore (v3) at `path` into the keychain. */
 export const accountImportKeystore = (path: string, password: string, label: string | null) =>
   invoke<string>("account_import_keystore", { path, password, label });
+/** A keystore file chosen in the system's dialog: one to import, or (an address) one to
+ * export that account to; `null` when cancelled. */
+export const chooseKeystoreFile = (exportFor: string | null) =>
+  invoke<string | null>("choose_keystore_file", { exportFor });
 /** Writes the account's key, encrypted, to `path` (`null`: `purse-ADDRESS.json`, or
  * `-2`, `-3`… when taken, in the downloads folder); returns the file written. */
 export const accountExportKeystore = (

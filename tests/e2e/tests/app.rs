@@ -294,6 +294,15 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     assert!(!std::fs::read_to_string(&keystore).unwrap().contains(&testbed.payer_key[2..]));
     // A keystore imports; this one holds the account already, which the view says.
     session.click("#import-keystore").unwrap();
+    // "Choose…" opens the system's file dialog, titled; closing it leaves the field as is.
+    session.click("#choose-keystore").unwrap();
+    let dialog =
+        session.wait_for(WAIT, |_| close_window_titled("Import a keystore").ok()?.then_some(()));
+    assert!(dialog.is_some(), "no file dialog");
+    let path = session.wait_for(WAIT, |s| {
+        script_text(s, "return document.querySelector('#choose-keystore').disabled ? null : document.querySelector('#keystore-path').value")
+    });
+    assert_eq!(path.as_deref(), Some(""));
     session.fill("#keystore-path", keystore.to_str().unwrap()).unwrap();
     session.fill("#keystore-password", "a long export password").unwrap();
     session.click("#keystore-import").unwrap();
