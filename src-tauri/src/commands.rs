@@ -249,6 +249,7 @@ async fn choose_keystore_file(
         let _ = answer.send(file);
     };
     let dialog = window.dialog().file().set_parent(&window).add_filter("JSON keystore", &["json"]);
+    let saving = export_for.is_some();
     match export_for {
         None => dialog.set_title("Import a keystore").pick_file(answered),
         Some(address) => {
@@ -262,8 +263,19 @@ async fn choose_keystore_file(
             dialog.set_title("Export to a keystore").save_file(answered);
         }
     }
-    let chosen = chosen.await.ok().flatten();
-    chosen.map(|file| file.into_path()).transpose().map_err(|e| IpcError::new("file", e))
+    let chosen = chosen.await.ok().flatten().map(|file| file.into_path());
+    let chosen = chosen.transpose().map_err(|e| IpcError::new("file", e))?;
+    // The save dialog offers to replace a file; an export never does, so say it now.
+    match chosen {
+        Some(path) if saving && path.symlink_metadata().is_ok() => Err(IpcError::new(
+            "file",
+            format!(
+                "{} already exists: Purse never replaces a file; choose another name",
+                path.display()
+            ),
+        )),
+        chosen => Ok(chosen),
+    }
 }
 
 #[tauri::command]

@@ -62,11 +62,13 @@ pub fn write_keystore(
         let _ = std::fs::remove_file(path);
         return Err(failed(e.to_string()));
     }
-    // The file's name too must outlive a power cut: the account list may point at it.
+    // The file's name too should outlive a power cut: the account list may point at it.
+    // Best effort: some file systems (FUSE, network mounts) cannot sync a directory, and
+    // the keystore is written whole by now.
     #[cfg(unix)]
     if let Some(dir) = path.parent() {
         let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-        std::fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| failed(e.to_string()))?;
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
     }
     Ok(())
 }
