@@ -86,36 +86,51 @@ pub(crate) struct StoredKeys {
     pub(crate) unlocked: Mutex<Option<Arc<dyn Signer>>>,
 }
 
+/// Why a stored key did not open. A keystore's own error is kept whole, so that a wrong
+/// password can be told from the rest.
+enum Closed {
+    Keystore(purse_keys::AccountError),
+    Other(KeyError),
+}
+
+impl From<Closed> for KeyError {
+    fn from(closed: Closed) -> Self {
+        match closed {
+            Closed::Keystore(error) => KeyError::Unavailable(error.to_string()),
+            Closed::Other(error) => error,
+        }
+    }
+}
+
 impl StoredKeys {
-    fn unlock(&self, address: Address, storage: &KeyStorage) -> Result<Arc<dyn Signer>, KeyError> {
+    fn unlock(&self, address: Address, storage: &KeyStorage) -> Result<Arc<dyn Signer>, Closed> {
         let signer = match storage {
             KeyStorage::Keychain => self
                 .keychain
                 .account(address)
-                .map_err(|e| KeyError::Unavailable(e.to_string()))?
+                .map_err(|e| Closed::Other(KeyError::Unavailable(e.to_string())))?
                 .ok_or_else(|| {
-                    KeyError::Unavailable(format!(
+                    Closed::Other(KeyError::Unavailable(format!(
                         "the key of {address} is not in this keychain (profile {}); import it \
                          again with purse account import",
                         self.keychain.profile()
-                    ))
+                    )))
                 })?,
             KeyStorage::Keystore(path) => {
                 let password = self.keystore_password.as_ref().ok_or_else(|| {
-                    KeyError::Unavailable(format!(
+                    Closed::Other(KeyError::Unavailable(format!(
                         "the key of {address} is in the keystore {path}: start the proxy with \
                          --password-file F to unlock it"
-                    ))
+                    )))
                 })?;
-                purse_keys::read_keystore(Path::new(path), password)
-                    .map_err(|e| KeyError::Unavailable(e.to_string()))?
+                purse_keys::read_keystore(Path::new(path), password).map_err(Closed::Keystore)?
             }
         };
         if signer.address() != address {
-            return Err(KeyError::Unavailable(format!(
+            return Err(Closed::Other(KeyError::Unavailable(format!(
                 "the key stored for {address} belongs to {}",
                 signer.address()
-            )));
+            ))));
         }
         Ok(Arc::new(LocalKey(signer)))
     }
@@ -126,25 +141,22 @@ impl StoredKeys {
     /// not there yet, another account's key) is logged and left to each payment to say,
     /// as it was before, and the proxy serves meanwhile.
     pub(crate) fn unlock_keystore(&self) -> Result<(), purse_keys::AccountError> {
-        let Some(password) = &self.keystore_password else { return Ok(()) };
+        if self.keystore_password.is_none() {
+            return Ok(());
+        }
         let Ok(Some(account)) = lock(&self.store).default_account() else { return Ok(()) };
-        let KeyStorage::Keystore(path) = &account.storage else { return Ok(()) };
-        match purse_keys::read_keystore(Path::new(path), password) {
-            Ok(signer) if account.address.parse::<Address>().ok() == Some(signer.address()) => {
-                *self.unlocked.lock().unwrap_or_else(PoisonError::into_inner) =
-                    Some(Arc::new(LocalKey(signer)));
-                Ok(())
-            }
-            Err(error @ purse_keys::AccountError::WrongPassword { .. }) => Err(error),
+        let KeyStorage::Keystore(_) = &account.storage else { return Ok(()) };
+        let Ok(address) = account.address.parse::<Address>() else { return Ok(()) };
+        match self.unlock(address, &account.storage) {
             Ok(signer) => {
-                tracing::warn!(
-                    "the keystore {path} holds {}, not {}: payments will be refused",
-                    signer.address(),
-                    account.address
-                );
+                *self.unlocked.lock().unwrap_or_else(PoisonError::into_inner) = Some(signer);
                 Ok(())
             }
-            Err(error) => {
+            Err(Closed::Keystore(error @ purse_keys::AccountError::WrongPassword { .. })) => {
+                Err(error)
+            }
+            Err(closed) => {
+                let error = KeyError::from(closed);
                 tracing::warn!(%error, "the default account is not unlocked yet");
                 Ok(())
             }
