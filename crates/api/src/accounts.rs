@@ -56,12 +56,17 @@ pub struct Accounts {
     store: Store,
 }
 
-/// Refuses an empty keystore password.
-fn unprotected(password: &Secret) -> Result<(), Failure> {
+/// Writes `signer`'s key to a new encrypted keystore at `path`; an empty password, which
+/// would leave the key unprotected, is refused.
+pub fn write_keystore(
+    path: &Path,
+    signer: &PrivateKeySigner,
+    password: &Secret,
+) -> Result<(), Failure> {
     if password.expose().is_empty() {
         return Err(Failure::Invalid("an empty password would leave the key unprotected".into()));
     }
-    Ok(())
+    Ok(purse_keys::write_keystore(path, signer, password)?)
 }
 
 /// An address as typed or stored (EIP-55 if mixed case).
@@ -101,8 +106,7 @@ impl Accounts {
                 KeyStorage::Keychain
             }
             Keep::Keystore { path, password } => {
-                unprotected(password)?;
-                purse_keys::write_keystore(path, signer, password)?;
+                write_keystore(path, signer, password)?;
                 let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
                 KeyStorage::Keystore(path.display().to_string())
             }
@@ -182,9 +186,8 @@ impl Accounts {
         password: &Secret,
         source_password: Option<&Secret>,
     ) -> Result<(), Failure> {
-        unprotected(password)?;
         let signer = self.unlock(&self.account(address)?, source_password)?;
-        Ok(purse_keys::write_keystore(path, &signer, password)?)
+        write_keystore(path, &signer, password)
     }
 
     /// `account`'s key: from the keychain, or from its keystore file opened with

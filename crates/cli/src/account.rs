@@ -322,7 +322,7 @@ impl Command {
                     "New keystore password",
                     true,
                 )?;
-                purse_keys::write_keystore(&keystore, &signer, &password)?;
+                purse_api::accounts::write_keystore(&keystore, &signer, &password)?;
                 eprintln!("wrote {} (encrypted)", keystore.display());
                 Ok(())
             }

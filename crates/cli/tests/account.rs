@@ -175,6 +175,22 @@ fn accounts_in_keystore_files_need_no_keychain() {
         &password,
     ]);
     assert_eq!(keystore_address(&renewed, "correct horse"), ANVIL_ADDRESS);
+    // An empty new password would leave the key unprotected: refused, nothing written.
+    let empty = home.file("empty", "");
+    let bare = home.path("bare.json");
+    let unprotected = home.purse(&[
+        "account",
+        "export",
+        ANVIL_ADDRESS,
+        "--keystore",
+        &bare,
+        "--password-file",
+        &empty,
+        "--from-password-file",
+        &password,
+    ]);
+    let said = String::from_utf8_lossy(&unprotected.stderr);
+    assert!(said.contains("unprotected") && !Path::new(&bare).exists(), "{said}");
 
     // Import twice: refused. Remove needs --yes without a terminal.
     let twice = home.purse(&[
