@@ -266,16 +266,10 @@ async fn choose_keystore_file(
     let chosen = chosen.await.ok().flatten().map(|file| file.into_path());
     let chosen = chosen.transpose().map_err(|e| IpcError::new("file", e))?;
     // The save dialog offers to replace a file; an export never does, so say it now.
-    match chosen {
-        Some(path) if saving && path.symlink_metadata().is_ok() => Err(IpcError::new(
-            "file",
-            format!(
-                "{} already exists: Purse never replaces a file; choose another name",
-                path.display()
-            ),
-        )),
-        chosen => Ok(chosen),
+    if let Some(path) = chosen.as_deref().filter(|_| saving) {
+        accounts::ensure_unused(path).map_err(Failure::from)?;
     }
+    Ok(chosen)
 }
 
 #[tauri::command]

@@ -56,6 +56,8 @@ pub struct Accounts {
     store: Store,
 }
 
+pub use purse_keys::ensure_unused;
+
 /// Writes `signer`'s key to a new encrypted keystore at `path`; an empty password, which
 /// would leave the key unprotected, is refused.
 pub fn write_keystore(

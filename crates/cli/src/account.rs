@@ -294,9 +294,7 @@ impl Command {
                 let accounts = Accounts::open(&place.resolve()?)?;
                 let account = accounts.account(&address)?;
                 // Told before any password is asked.
-                if keystore.exists() {
-                    bail!("{} already exists; choose another file", keystore.display());
-                }
+                purse_keys::ensure_unused(&keystore)?;
                 // A key kept in a keystore file is opened with that file's password.
                 let source = match &account.storage {
                     KeyStorage::Keychain if from_password_file.is_some() => bail!(

@@ -42,11 +42,8 @@ pub fn write_keystore(
 ) -> Result<(), AccountError> {
     let failed =
         |reason: String| AccountError::Keystore { path: path.display().to_string(), reason };
-    let taken = || failed("already exists; choose another file".into());
     // Said at once rather than after the second of scrypt (the create below still decides).
-    if path.symlink_metadata().is_ok() {
-        return Err(taken());
-    }
+    ensure_unused(path)?;
     let json = encrypt(signer, password).map_err(failed)?;
 
     let mut options = std::fs::OpenOptions::new();
@@ -54,7 +51,7 @@ pub fn write_keystore(
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::AlreadyExists => taken(),
+        std::io::ErrorKind::AlreadyExists => taken(path),
         _ => failed(e.to_string()),
     })?;
     if let Err(e) = file.write_all(json.as_bytes()).and_then(|()| file.sync_all()) {
@@ -71,6 +68,22 @@ pub fn write_keystore(
         let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
     }
     Ok(())
+}
+
+/// Refuses `path` when anything is there already, a file or a link: the check to make
+/// before asking for passwords; [`write_keystore`] makes it too.
+pub fn ensure_unused(path: &Path) -> Result<(), AccountError> {
+    match path.symlink_metadata() {
+        Ok(_) => Err(taken(path)),
+        Err(_) => Ok(()),
+    }
+}
+
+fn taken(path: &Path) -> AccountError {
+    AccountError::Keystore {
+        path: path.display().to_string(),
+        reason: "already exists; choose another file".into(),
+    }
 }
 
 /// The keystore's JSON text for `signer`, with a fresh salt, IV and id.

@@ -21,7 +21,7 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 pub use accounts::{AccountError, NewAccount, from_mnemonic, from_private_key, generate};
-pub use keystore::{read_keystore, write_keystore};
+pub use keystore::{ensure_unused, read_keystore, write_keystore};
 
 /// The keychain service that holds every Purse secret.
 pub const SERVICE: &str = "purse";
