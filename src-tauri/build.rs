@@ -16,6 +16,8 @@ fn main() {
         "account_import_mnemonic",
         "account_import_keystore",
         "account_export_keystore",
+        "account_unlock",
+        "account_lock",
         "choose_keystore_file",
         "account_set_default",
         "balances",

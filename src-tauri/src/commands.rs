@@ -4,7 +4,7 @@
 
 use std::{collections::BTreeMap, path::PathBuf};
 
-use purse_api::accounts::{Account, Secret};
+use purse_api::accounts::Secret;
 use purse_api::{
     Failure, SettingsEdit, accounts, ca,
     env::Shell,
@@ -74,6 +74,8 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         account_import_mnemonic,
         account_import_keystore,
         account_export_keystore,
+        account_unlock,
+        account_lock,
         choose_keystore_file,
         account_set_default,
         balances,
@@ -152,8 +154,8 @@ async fn open_transaction(app: AppHandle, network: String, tx_hash: String) -> R
 }
 
 #[tauri::command]
-async fn accounts_list(state: State<'_, AppState>) -> Reply<Vec<Account>> {
-    Ok(accounts::Accounts::open(&state.place)?.list()?)
+async fn accounts_list(state: State<'_, AppState>) -> Reply<Vec<accounts::Listed>> {
+    Ok(accounts::listed(&state.place, state.wallet().as_ref())?)
 }
 
 /// A new account and its words, shown once.
@@ -231,6 +233,21 @@ async fn account_export_keystore(
         Ok(path.display().to_string())
     })
     .await
+}
+
+#[tauri::command]
+async fn account_unlock(
+    state: State<'_, AppState>,
+    address: String,
+    password: String,
+) -> Reply<()> {
+    let wallet = state.wallet().ok_or_else(IpcError::no_wallet)?;
+    blocking(move || wallet.unlock(&address, &Secret::new(password))).await
+}
+
+#[tauri::command]
+async fn account_lock(state: State<'_, AppState>, address: String) -> Reply<()> {
+    Ok(state.wallet().ok_or_else(IpcError::no_wallet)?.lock(&address)?)
 }
 
 /// A keystore file chosen in the system's file dialog: one to import, or (`export_for`

@@ -142,6 +142,8 @@ export interface Account {
   is_default: boolean;
   storage: { kind: "keychain" } | { kind: "keystore"; path: string };
   created_at: number;
+  /** Kept in a keystore the running wallet has not unlocked: its payments are refused. */
+  locked: boolean;
 }
 
 export interface Balance {
@@ -293,6 +295,11 @@ export const accountExportKeystore = (
   password: string,
   sourcePassword: string | null,
 ) => invoke<string>("account_export_keystore", { address, path, password, sourcePassword });
+/** Opens a keystore account's key with its password, for payments until the app quits
+ * (or `accountLock`). */
+export const accountUnlock = (address: string, password: string) =>
+  invoke<void>("account_unlock", { address, password });
+export const accountLock = (address: string) => invoke<void>("account_lock", { address });
 export const accountSetDefault = (address: string) =>
   invoke<void>("account_set_default", { address });
 export const balances = (address: string | null) => invoke<Balance[]>("balances", { address });

@@ -215,6 +215,27 @@ impl Accounts {
     }
 }
 
+/// An account as the app lists it.
+#[derive(Debug, Serialize)]
+pub struct Listed {
+    /// The account.
+    #[serde(flatten)]
+    pub account: Account,
+    /// Kept in a keystore the running wallet has not unlocked: its payments are refused.
+    pub locked: bool,
+}
+
+/// Every account, the default marked, and which `wallet` holds locked (with no wallet
+/// running, every keystore account is).
+pub fn listed(place: &DataDir, wallet: Option<&crate::Wallet>) -> Result<Vec<Listed>, Failure> {
+    let locked = |account: &Account| match wallet {
+        Some(wallet) => wallet.is_locked(account),
+        None => account.storage != KeyStorage::Keychain,
+    };
+    let accounts = Accounts::open(place)?.list()?;
+    Ok(accounts.into_iter().map(|account| Listed { locked: locked(&account), account }).collect())
+}
+
 /// Where the app exports `address`'s key when no file is named: `purse-ADDRESS.json` in the
 /// downloads folder (else the data dir), or `purse-ADDRESS-2.json` and on when that is taken
 /// (an export never writes over a file).

@@ -2,6 +2,7 @@
 //! (or a keystore file) and `purse.db`.
 
 use std::{
+    collections::HashMap,
     path::Path,
     sync::{Arc, Mutex, MutexGuard, PoisonError},
     time::{SystemTime, UNIX_EPOCH},
@@ -83,14 +84,33 @@ pub(crate) struct StoredKeys {
     pub(crate) store: SharedStore,
     pub(crate) keychain: Keychain,
     pub(crate) keystore_password: Option<Secret>,
-    pub(crate) unlocked: Mutex<Option<Arc<dyn Signer>>>,
+    /// The keys opened so far, by address: each account that paid, and each keystore the
+    /// user unlocked. Kept in memory only, until the wallet closes or the user locks it.
+    pub(crate) unlocked: Mutex<HashMap<Address, Arc<dyn Signer>>>,
 }
 
 /// Why a stored key did not open. A keystore's own error is kept whole, so that a wrong
 /// password can be told from the rest.
-enum Closed {
+pub(crate) enum Closed {
     Keystore(purse_keys::AccountError),
     Other(KeyError),
+}
+
+impl std::fmt::Debug for StoredKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKeys")
+            .field("profile", &self.keychain.profile())
+            .finish_non_exhaustive()
+    }
+}
+
+impl From<Closed> for crate::Failure {
+    fn from(closed: Closed) -> Self {
+        match closed {
+            Closed::Keystore(error) => Self::Account(error),
+            Closed::Other(error) => Self::Invalid(error.to_string()),
+        }
+    }
 }
 
 impl From<Closed> for KeyError {
@@ -103,7 +123,18 @@ impl From<Closed> for KeyError {
 }
 
 impl StoredKeys {
-    fn unlock(&self, address: Address, storage: &KeyStorage) -> Result<Arc<dyn Signer>, Closed> {
+    fn opened(&self) -> MutexGuard<'_, HashMap<Address, Arc<dyn Signer>>> {
+        self.unlocked.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Reads the key of `address`, kept as `storage`: from the keychain, or from its
+    /// keystore file with `password`.
+    pub(crate) fn open(
+        &self,
+        address: Address,
+        storage: &KeyStorage,
+        password: Option<&Secret>,
+    ) -> Result<Arc<dyn Signer>, Closed> {
         let signer = match storage {
             KeyStorage::Keychain => self
                 .keychain
@@ -117,10 +148,10 @@ impl StoredKeys {
                     )))
                 })?,
             KeyStorage::Keystore(path) => {
-                let password = self.keystore_password.as_ref().ok_or_else(|| {
+                let password = password.ok_or_else(|| {
                     Closed::Other(KeyError::Unavailable(format!(
-                        "the key of {address} is in the keystore {path}: start the proxy with \
-                         --password-file F to unlock it"
+                        "the key of {address} is in the keystore {path}, locked: unlock it in \
+                         the app's Accounts, or start purse proxy with --password-file F"
                     )))
                 })?;
                 purse_keys::read_keystore(Path::new(path), password).map_err(Closed::Keystore)?
@@ -135,21 +166,34 @@ impl StoredKeys {
         Ok(Arc::new(LocalKey(signer)))
     }
 
+    /// Keeps `signer` open for payments from its address.
+    pub(crate) fn keep(&self, signer: Arc<dyn Signer>) {
+        self.opened().insert(signer.address(), signer);
+    }
+
+    /// Forgets the open key of `address`, if any.
+    pub(crate) fn forget(&self, address: Address) {
+        self.opened().remove(&address);
+    }
+
+    /// Whether the key of `address` is open.
+    pub(crate) fn is_open(&self, address: Address) -> bool {
+        self.opened().contains_key(&address)
+    }
+
     /// Opens the default account now when it is kept in a keystore and a password was
     /// given, so that the first payment does not wait for the keystore's scrypt. A wrong
     /// password is the only error: the user fixes it now, at start. Anything else (a file
     /// not there yet, another account's key) is logged and left to each payment to say,
     /// as it was before, and the proxy serves meanwhile.
     pub(crate) fn unlock_keystore(&self) -> Result<(), purse_keys::AccountError> {
-        if self.keystore_password.is_none() {
-            return Ok(());
-        }
+        let Some(password) = &self.keystore_password else { return Ok(()) };
         let Ok(Some(account)) = lock(&self.store).default_account() else { return Ok(()) };
         let KeyStorage::Keystore(_) = &account.storage else { return Ok(()) };
         let Ok(address) = account.address.parse::<Address>() else { return Ok(()) };
-        match self.unlock(address, &account.storage) {
+        match self.open(address, &account.storage, Some(password)) {
             Ok(signer) => {
-                *self.unlocked.lock().unwrap_or_else(PoisonError::into_inner) = Some(signer);
+                self.keep(signer);
                 Ok(())
             }
             Err(Closed::Keystore(error @ purse_keys::AccountError::WrongPassword { .. })) => {
@@ -179,12 +223,13 @@ impl Keys for StoredKeys {
             .address
             .parse()
             .map_err(|_| KeyError::NoAccount(format!("{} is not an address", account.address)))?;
-        let mut unlocked = self.unlocked.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(signer) = unlocked.as_ref().filter(|s| s.address() == address) {
+        // Held while a key is read, so that concurrent payments read it once.
+        let mut opened = self.opened();
+        if let Some(signer) = opened.get(&address) {
             return Ok(signer.clone());
         }
-        let signer = self.unlock(address, &account.storage)?;
-        *unlocked = Some(signer.clone());
+        let signer = self.open(address, &account.storage, self.keystore_password.as_ref())?;
+        opened.insert(address, signer.clone());
         Ok(signer)
     }
 }

@@ -23,9 +23,10 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use alloy::primitives::Address;
 use purse_core::flow::{Payer, Ports};
 use purse_keys::{Keychain, Secret};
-use purse_store::Store;
+use purse_store::{Account, KeyStorage, Store};
 
 pub use approvals::{Answer, AnswerError, Approvals, Event, Pending, PromptGuard, Resolution};
 pub use config::{PolicyConfig, PolicyError};
@@ -116,6 +117,7 @@ pub struct Wallet {
     payer: Arc<Payer>,
     approvals: Arc<Approvals>,
     confirmer: Option<Arc<Confirmer>>,
+    keys: Arc<adapters::StoredKeys>,
 }
 
 impl Wallet {
@@ -136,20 +138,20 @@ impl Wallet {
             store: store.clone(),
             keychain: Keychain::new(options.profile),
             keystore_password: options.keystore_password,
-            unlocked: Mutex::new(None),
+            unlocked: Mutex::default(),
         });
         keys.unlock_keystore().map_err(Error::Unlock)?;
         let ports = Ports {
             clock: Arc::new(adapters::SystemClock { utc_offset_secs: options.utc_offset_secs }),
             nonces: Arc::new(adapters::OsNonces),
-            keys,
+            keys: keys.clone(),
             ledger: Arc::new(adapters::StoreLedger { store: store.clone(), default_caps }),
         };
         let confirmer = options.chain.map(|chain| Arc::new(Confirmer::new(chain, store.clone())));
         let payer = Arc::new(Payer::new(settings, ports));
         let timeout = std::time::Duration::from_secs(options.policy.prompt_timeout_secs);
         let approvals = Arc::new(Approvals::new(payer.clone(), timeout));
-        Ok(Self { payer, approvals, confirmer, _alive: alive })
+        Ok(Self { payer, approvals, confirmer, keys, _alive: alive })
     }
 
     /// The payment flow.
@@ -170,6 +172,49 @@ impl Wallet {
     /// What checks payments on chain, when the wallet has endpoints.
     pub fn confirmer(&self) -> Option<&Arc<Confirmer>> {
         self.confirmer.as_ref()
+    }
+
+    /// Opens the keystore of account `address` with `password` and keeps its key in memory
+    /// for payments, until the wallet closes or [`Wallet::lock`] (the app's "Unlock"; the
+    /// proxy's `--password-file` opens the default account's at start). A keychain account
+    /// has no password to unlock.
+    pub fn unlock(&self, address: &str, password: &Secret) -> Result<(), Failure> {
+        let (address, storage) = self.keystore_account(address)?;
+        let signer = self.keys.open(address, &storage, Some(password))?;
+        self.keys.keep(signer);
+        Ok(())
+    }
+
+    /// Forgets the key of keystore account `address`: its payments are refused until it
+    /// is unlocked again (a wallet given the default account's password at start opens
+    /// that one again when it pays).
+    pub fn lock(&self, address: &str) -> Result<(), Failure> {
+        let (address, _) = self.keystore_account(address)?;
+        self.keys.forget(address);
+        Ok(())
+    }
+
+    /// Whether `account` is kept in a keystore this wallet has not unlocked (its payments
+    /// are refused). A keychain account is never: its key is read when it pays.
+    pub fn is_locked(&self, account: &Account) -> bool {
+        match (&account.storage, account.address.parse::<Address>()) {
+            (KeyStorage::Keychain, _) => false,
+            (KeyStorage::Keystore(_), Ok(address)) => !self.keys.is_open(address),
+            (KeyStorage::Keystore(_), Err(_)) => true,
+        }
+    }
+
+    fn keystore_account(&self, address: &str) -> Result<(Address, KeyStorage), Failure> {
+        let account = adapters::lock(&self.keys.store)
+            .account(address)?
+            .ok_or_else(|| Failure::NotFound(format!("no account {address}")))?;
+        if account.storage == KeyStorage::Keychain {
+            return Err(Failure::Invalid(format!(
+                "the key of {} is in the OS keychain: there is no password to unlock or lock",
+                account.address
+            )));
+        }
+        Ok((accounts::parse_address(&account.address)?, account.storage))
     }
 
     /// Follows on chain every payment a previous run left open (call inside a Tokio

@@ -315,3 +315,64 @@ async fn a_changed_payee_is_asked_even_under_an_allow_rule() {
     let verdict = hook.on_payment_required(&request("127.0.0.1"), &response).await;
     assert!(reason(&verdict).contains("never paid before"), "{}", reason(&verdict));
 }
+
+#[tokio::test]
+async fn a_keystore_account_pays_only_while_unlocked() {
+    let dir = keystore_wallet("locked");
+    // No --password-file: the keystore stays locked at start.
+    let options = Options { keystore_password: None, ..options(&dir, 60, "") };
+    let bed = Bed { wallet: Wallet::open(options).unwrap(), dir: dir.clone() };
+    let wallet = &bed.wallet;
+    let store = Store::open(&dir.join("purse.db")).unwrap();
+    let rule = purse_core::rules::Rule {
+        id: 0,
+        host: "127.0.0.1".into(),
+        path_prefix: None,
+        network: None,
+        asset: None,
+        pay_to: None,
+        action: Action::Allow,
+        limits: Default::default(),
+    };
+    store.add_rule(&rule, 0).unwrap();
+    let account = store.default_account().unwrap().unwrap();
+    let hook = wallet.hook();
+    // Locked: refused, saying how to unlock it.
+    assert!(wallet.is_locked(&account));
+    let refused = reason(&run(&hook, "127.0.0.1", "1000").await);
+    assert!(refused.contains("locked: unlock it in the app's Accounts"), "{refused}");
+    // A wrong password leaves it locked.
+    let wrong = wallet.unlock(&account.address, &Secret::new("nope".into())).unwrap_err();
+    assert_eq!(wrong.code(), "account");
+    assert!(wrong.to_string().ends_with("payer.json: wrong password"), "{wrong}");
+    assert!(wallet.is_locked(&account));
+    // Unlocked, it pays; locked again, it is refused again.
+    wallet.unlock(&account.address, &Secret::new("test".into())).unwrap();
+    assert!(!wallet.is_locked(&account));
+    assert!(matches!(run(&hook, "127.0.0.1", "1000").await, Verdict::Resend { .. }));
+    wallet.lock(&account.address).unwrap();
+    assert!(wallet.is_locked(&account));
+    assert!(reason(&run(&hook, "127.0.0.1", "1000").await).contains("locked"));
+    let listed = purse_api::accounts::listed(
+        &purse_api::DataDir { data_dir: dir.clone(), profile: "approvals".into() },
+        Some(wallet),
+    )
+    .unwrap();
+    assert!(listed[0].locked);
+}
+
+#[test]
+fn a_keychain_account_has_nothing_to_unlock() {
+    let dir = keystore_wallet("keychain");
+    let store = Store::open(&dir.join("purse.db")).unwrap();
+    let other = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
+    store.add_account(other, None, &KeyStorage::Keychain, 0).unwrap();
+    let wallet = Wallet::open(options(&dir, 60, "test")).unwrap();
+    let refused = wallet.unlock(other, &Secret::new("test".into())).unwrap_err();
+    assert!(refused.to_string().contains("is in the OS keychain"), "{refused}");
+    assert!(wallet.lock(other).is_err());
+    assert!(!wallet.is_locked(&store.account(other).unwrap().unwrap()));
+    // The default account's keystore was opened at start with --password-file.
+    assert!(!wallet.is_locked(&store.default_account().unwrap().unwrap()));
+    let _ = std::fs::remove_dir_all(&dir);
+}

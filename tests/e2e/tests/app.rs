@@ -117,6 +117,20 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
         .unwrap();
     assert!(out.status.success(), "import: {}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_file(&key_file).unwrap();
+    // A second account, its key in a keystore file (as on a host without a keychain).
+    let (spare, spare_password) = (place.dir.join("spare.json"), place.dir.join("spare.txt"));
+    std::fs::write(&spare_password, "spare keystore password").unwrap();
+    let out = place
+        .purse(&[
+            "account",
+            "new",
+            "--keystore",
+            spare.to_str().unwrap(),
+            "--password-file",
+            spare_password.to_str().unwrap(),
+        ])
+        .unwrap();
+    assert!(out.status.success(), "new: {}", String::from_utf8_lossy(&out.stderr));
     // No rule: every payment asks. A prompt waits 40 s at most.
     std::fs::write(
         place.dir.join("config.toml"),
@@ -308,6 +322,29 @@ fn the_popup_approves_denies_and_remembers_and_the_history_view_shows_it() {
     session.click("#keystore-import").unwrap();
     let refused = session.wait_for(WAIT, |s| text_of(s, "#accounts-error")).unwrap();
     assert!(refused.contains(&format!("account {} is already there", testbed.payer)), "{refused}");
+    // The keystore account is locked until its password is given, and locks again.
+    let kept = |s: &Session| {
+        script_text(
+            s,
+            "return [...document.querySelectorAll('[data-testid=key-kept]')].map((e) => e.innerText.trim()).find((t) => t.includes('spare.json')) ?? null",
+        )
+    };
+    assert!(kept(&session).unwrap().starts_with("keystore locked"), "{:?}", kept(&session));
+    session.click("#accounts-table button.unlock").unwrap();
+    session.fill("#unlock-password", "not it").unwrap();
+    session.click("#unlock-keystore").unwrap();
+    let wrong = session.wait_for(WAIT, |s| {
+        text_of(s, "#accounts-error").filter(|t| t.ends_with("spare.json: wrong password"))
+    });
+    assert!(wrong.is_some(), "{:?}", session.text("#accounts-error"));
+    session.fill("#unlock-password", "spare keystore password").unwrap();
+    session.click("#unlock-keystore").unwrap();
+    let unlocked =
+        session.wait_for(WAIT, |s| kept(s).filter(|t| t.starts_with("keystore unlocked")));
+    assert!(unlocked.is_some(), "{:?}", session.text("#accounts-error"));
+    session.click("#accounts-table button.lock").unwrap();
+    let locked = session.wait_for(WAIT, |s| kept(s).filter(|t| t.starts_with("keystore locked")));
+    assert!(locked.is_some(), "{:?}", kept(&session));
 
     session.click("button[data-view=settings]").unwrap();
     session.wait_for(WAIT, |s| s.element("#listen").ok().and_then(|_| text_of(s, "main p.muted")));
