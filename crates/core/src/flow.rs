@@ -224,6 +224,13 @@ fn text(value: Option<&Value>) -> Option<String> {
     }
 }
 
+/// The site a request goes to, as rules name it: its host, lowercase, without the dot
+/// that may end a fully qualified name (`evil.example.` is `evil.example`).
+fn site(uri: &Uri) -> String {
+    let host = uri.host().unwrap_or_default();
+    host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase()
+}
+
 fn key_refusal(error: KeyError) -> Refusal {
     match error {
         KeyError::NoAccount(text) => Refusal::new(Reason::NoAccount, text),
@@ -275,7 +282,7 @@ impl Payer {
             client: request.client.map(str::to_owned),
             method: request.method.to_owned(),
             url: request.uri.to_string(),
-            host: request.uri.host().unwrap_or_default().to_ascii_lowercase(),
+            host: site(request.uri),
             x402_version: required.map(|r| i64::try_from(r.x402_version()).unwrap_or(0)),
             scheme: field("scheme"),
             network: field("network"),
@@ -373,7 +380,7 @@ impl Payer {
         let network = offer.network.caip2();
         let asset = offer.asset.to_checksum(None);
         let pay_to = offer.pay_to.to_checksum(None);
-        let host = request.uri.host().unwrap_or_default().to_ascii_lowercase();
+        let host = site(request.uri);
         let globals = budget::budgets(self.ports.clock.now(), *caps, None);
         let keys: Vec<String> = globals.iter().map(|b| b.key.clone()).collect();
         let used = self.ports.ledger.used(&keys, quoted.testnet).map_err(Refusal::history)?;
@@ -406,12 +413,29 @@ impl Payer {
     }
 
     /// The user approved `ask`: pays it (within the global caps), signing now, so that a
-    /// slow answer never yields an expired authorization.
+    /// slow answer never yields an expired authorization. What the user saw still holds:
+    /// Purse paused meanwhile, or another account made the default, it is not paid.
     pub fn approved(&self, ask: Ask) -> Decision {
-        let Ask { required, uri, mut attempt, .. } = ask;
+        let Ask { required, uri, mut attempt, approval } = ask;
         let decision = quote(&required, &uri, &self.settings.quote).and_then(|quoted| {
-            let caps = self.ports.ledger.controls().map_err(Refusal::history)?.caps;
-            self.pay(&quoted, None, &caps, "user".to_owned(), &mut attempt)
+            let controls = self.ports.ledger.controls().map_err(Refusal::history)?;
+            if controls.paused {
+                return Err(Refusal::new(
+                    Reason::Paused,
+                    "Purse was paused before your answer arrived: nothing is paid until it resumes",
+                ));
+            }
+            let account = self.ports.keys.payer().map_err(key_refusal)?.address();
+            if account.to_checksum(None) != approval.account {
+                return Err(Refusal::new(
+                    Reason::Denied,
+                    format!(
+                        "you approved paying from {}, but {account} pays now: not paid",
+                        approval.account
+                    ),
+                ));
+            }
+            self.pay(&quoted, None, &controls.caps, "user".to_owned(), &mut attempt)
         });
         decision.unwrap_or_else(|refusal| self.refuse(&mut attempt, refusal))
     }

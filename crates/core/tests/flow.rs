@@ -451,6 +451,39 @@ fn refusals_are_recorded_with_their_codes_and_nothing_is_signed() {
     assert_eq!(refused(decide(&blocked.payer, &exchange(&vector))), Reason::Denied);
     let book = blocked.ledger.0.lock().unwrap();
     assert_eq!(book.rows.last().unwrap().attempt.decided_by.as_deref(), Some("rule 2"));
+    drop(book);
+    // The same site named with its final dot is the same site to the rule.
+    let mut dotted = exchange(&vector);
+    let url = dotted.uri.to_string().replacen("api.example.com", "API.example.com.", 1);
+    dotted.uri = url.parse().unwrap();
+    assert_eq!(refused(decide(&blocked.payer, &dotted)), Reason::Denied);
+    let book = blocked.ledger.0.lock().unwrap();
+    let last = &book.rows.last().unwrap().attempt;
+    assert_eq!(
+        (last.host.as_str(), last.decided_by.as_deref()),
+        ("api.example.com", Some("rule 2"))
+    );
+}
+
+#[test]
+fn an_approval_given_before_a_pause_or_for_another_account_pays_nothing() {
+    let vector = vector("v2-base-sepolia-usdc.json");
+    let (now_ms, nonce) = pinned(&vector);
+    let bed = bed(Settings::default(), Some(KEY), now_ms, nonce);
+    bed.ledger.0.lock().unwrap().controls.rules.clear();
+    // Paused while the prompt waited: the approval pays nothing.
+    let ask = asked(decide(&bed.payer, &exchange(&vector)));
+    bed.ledger.0.lock().unwrap().controls.paused = true;
+    assert_eq!(refused(bed.payer.approved(*ask)), Reason::Paused);
+    bed.ledger.0.lock().unwrap().controls.paused = false;
+    // The prompt named another account than the one that would pay now.
+    let mut ask = asked(decide(&bed.payer, &exchange(&vector)));
+    ask.approval.account = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8".into();
+    assert_eq!(refused(bed.payer.approved(*ask)), Reason::Denied);
+    let book = bed.ledger.0.lock().unwrap();
+    assert!(book.rows.iter().all(|row| row.attempt.nonce.is_none()), "nothing was signed");
+    let text = book.rows.last().unwrap().attempt.reason.clone().unwrap_or_default();
+    assert!(text.contains("you approved paying from 0x7099"), "{text}");
 }
 
 #[test]
