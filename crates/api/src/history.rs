@@ -253,19 +253,35 @@ pub fn payment(store: &Store, id: i64) -> Result<PaymentRow, Failure> {
     Ok(PaymentRow::of(payment))
 }
 
-/// The payments as CSV, one a row, every stored column.
+/// The payments as CSV, one a row, every stored column. Many cells are a server's words
+/// (an offer's fields, a facilitator's error): one a spreadsheet would read as a formula
+/// is written as text (OWASP's CSV injection rule: a leading `'`).
 pub fn to_csv(payments: &[Payment]) -> Result<String, Failure> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
     let failed = |e: csv::Error| Failure::Invalid(format!("cannot write CSV: {e}"));
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(CSV_HEADER).map_err(failed)?;
+    // Each payment as serde writes it (in CSV_HEADER's order), then its cells made safe.
+    let mut cells = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
     for payment in payments {
-        writer.serialize(payment).map_err(failed)?;
+        cells.serialize(payment).map_err(failed)?;
     }
-    if payments.is_empty() {
-        writer.write_record(CSV_HEADER).map_err(failed)?;
+    let serialized = cells.into_inner().map_err(|e| failed(e.into_error().into()))?;
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).from_reader(serialized.as_slice());
+    for record in reader.records() {
+        writer.write_record(record.map_err(failed)?.iter().map(as_text)).map_err(failed)?;
     }
-    let bytes =
-        writer.into_inner().map_err(|e| Failure::Invalid(format!("cannot write CSV: {e}")))?;
+    let bytes = writer.into_inner().map_err(|e| failed(e.into_error().into()))?;
     String::from_utf8(bytes).map_err(|e| Failure::Invalid(format!("cannot write CSV: {e}")))
+}
+
+/// A cell a spreadsheet would run as a formula, quoted as text.
+fn as_text(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
 }
 
 /// The CSV columns, for an empty history (serde writes them with the first row).
@@ -655,6 +671,19 @@ mod tests {
         let bad = HistoryQuery { status: Some("lost".into()), ..Default::default() };
         assert_eq!(page(&store, &bad).unwrap_err().code(), "history");
         assert!(to_csv(&[]).unwrap().starts_with("id,created_at,"));
+        // Every column in the header's order; a cell a spreadsheet would run, as text.
+        let mut hostile = store.payment(all.rows[0].payment.id).unwrap().unwrap();
+        hostile.reason = Some("=HYPERLINK(\"https://evil.example/\",\"x\")".into());
+        hostile.scheme = Some("@SUM(1)".into());
+        let text = to_csv(&[hostile.clone()]).unwrap();
+        let mut read = csv::Reader::from_reader(text.as_bytes());
+        assert_eq!(read.headers().unwrap().iter().collect::<Vec<_>>(), CSV_HEADER);
+        let row = read.records().next().unwrap().unwrap();
+        let column = |name: &str| &row[CSV_HEADER.iter().position(|c| *c == name).unwrap()];
+        assert_eq!(column("reason"), "'=HYPERLINK(\"https://evil.example/\",\"x\")");
+        assert_eq!(column("scheme"), "'@SUM(1)");
+        assert_eq!(column("host"), hostile.host);
+        assert_eq!(column("id"), hostile.id.to_string());
         assert_eq!(watch.changes().unwrap().len(), 3);
         assert!(watch.changes().unwrap().is_empty());
         let _ = std::fs::remove_dir_all(dir);
