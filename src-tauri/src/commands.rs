@@ -382,8 +382,13 @@ async fn pending_balance(state: State<'_, AppState>, id: u64) -> Reply<PendingBa
 }
 
 #[tauri::command]
-async fn answer_payment(state: State<'_, AppState>, id: u64, answer: Choice) -> Reply<()> {
-    Ok(prompts::answer(&state.wallet().ok_or_else(IpcError::no_wallet)?, id, &answer)?)
+async fn answer_payment(
+    state: State<'_, AppState>,
+    id: u64,
+    answer: Choice,
+    waiting: usize,
+) -> Reply<()> {
+    Ok(prompts::answer(&state.wallet().ok_or_else(IpcError::no_wallet)?, id, &answer, waiting)?)
 }
 
 #[tauri::command]

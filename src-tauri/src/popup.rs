@@ -108,7 +108,10 @@ pub(crate) fn attach(app: &AppHandle, approvals: Arc<Approvals>) {
                     let _ = app.emit_to(POPUP, "pending-changed", ());
                     timers.answered(Instant::now());
                 }
-                Some(Ok(Event::Asked(_) | Event::Closed { .. }) | Err(RecvError::Lagged(_))) => {
+                Some(
+                    Ok(Event::Asked(_) | Event::Waiting(_) | Event::Closed { .. })
+                    | Err(RecvError::Lagged(_)),
+                ) => {
                     timers.asked();
                     if show(&app, &approvals) {
                         timers.made(Instant::now());

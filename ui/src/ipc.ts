@@ -334,8 +334,10 @@ export interface PendingBalance {
   text: string;
 }
 export const pendingBalance = (id: number) => invoke<PendingBalance>("pending_balance", { id });
-export const answerPayment = (id: number, answer: Answer) =>
-  invoke<void>("answer_payment", { id, answer });
+/** Answers pending payment `id`, shown with `waiting` requests on it: an approval pays
+ * for that many, and the payment asks again if more joined since. */
+export const answerPayment = (id: number, answer: Answer, waiting: number) =>
+  invoke<void>("answer_payment", { id, answer, waiting });
 
 // Events.
 export const onPaymentsChanged = (handler: (rows: PaymentRow[]) => void): Promise<UnlistenFn> =>

@@ -4,6 +4,8 @@ import type { Answer, ApprovalRequest } from "../src/ipc";
 
 const pending: ApprovalRequest[] = [];
 const answered: [number, Answer][] = [];
+// How many requests each answer was given for.
+const counts: number[] = [];
 vi.mock("../src/ipc", async (original) => ({
   ...(await original<typeof import("../src/ipc")>()),
   pendingPayments: vi.fn(async () => [...pending]),
@@ -12,13 +14,14 @@ vi.mock("../src/ipc", async (original) => ({
     if (held === undefined) throw { code: "chain", message: "no endpoint answered" };
     return held;
   }),
-  answerPayment: vi.fn(async (id: number, answer: Answer) => {
+  answerPayment: vi.fn(async (id: number, answer: Answer, waiting: number) => {
     if (refuseNext) {
       const refusal = refuseNext;
       refuseNext = null;
       throw refusal;
     }
     answered.push([id, answer]);
+    counts.push(waiting);
     pending.splice(pending.findIndex((p) => p.id === id), 1);
   }),
   onPendingChanged: vi.fn(async (handler: () => void) => {
@@ -70,6 +73,7 @@ describe("the approval view", () => {
     vi.setSystemTime(1_767_225_600_000);
     document.body.innerHTML = "";
     answered.length = 0;
+    counts.length = 0;
     refuseNext = null;
   });
   afterEach(() => {
@@ -108,7 +112,7 @@ describe("the approval view", () => {
     expect(answers).toEqual([{ kind: "once" }]);
   });
 
-  it("offers 'always for this site' with the wallet's limits filled in, and deny and block at once", () => {
+  it("offers 'always for this site' with the wallet's limits filled in, deny at once, and block once armed", () => {
     const answers: Answer[] = [];
     component = mount(Approval, {
       target: document.body,
@@ -119,9 +123,11 @@ describe("the approval view", () => {
     });
     flushSync();
     button("deny").click();
-    button("block").click();
+    // Block stores a rule: it waits for the arming delay like approve.
+    expect(button("block").disabled).toBe(true);
     vi.advanceTimersByTime(900);
     flushSync();
+    button("block").click();
     button("always").click();
     flushSync();
     expect((q("max") as HTMLInputElement).value).toBe("0.25");
@@ -144,7 +150,8 @@ describe("the approval view", () => {
       },
     });
     flushSync();
-    expect(q("reason")?.textContent).toContain("3 requests wait");
+    expect(q("waiting")?.textContent).toContain("3 requests wait on this answer: approving pays 3 times");
+    expect(button("approve").textContent).toBe("Approve 3 payments");
     vi.advanceTimersByTime(900);
     flushSync();
     button("always").click();
@@ -200,7 +207,7 @@ describe("the approval view", () => {
     expect(q("countdown")?.textContent).toBe("0:00");
   });
 
-  it("keeps the shown request's armed buttons and typed limits when another payment asks", async () => {
+  it("keeps the shown request's typed limits when another payment asks, and arms its buttons again", async () => {
     pending.splice(0, pending.length, request(20));
     component = mount(Popup, { target: document.body });
     await vi.waitFor(() => expect(q("approve")).not.toBeNull());
@@ -214,8 +221,57 @@ describe("the approval view", () => {
     pending.push(request(21));
     queueChanged?.();
     await vi.waitFor(() => expect(q("queue")?.textContent).toContain("1 of 2 waiting"));
+    // The queue's row moved the buttons: a click meant for another place must not approve.
+    expect(button("approve").disabled).toBe(true);
+    vi.advanceTimersByTime(900);
+    flushSync();
     expect(button("approve").disabled).toBe(false);
     expect((q("max") as HTMLInputElement).value).toBe("0.50");
+  });
+
+  it("arms approve again when more requests join the payment, and answers for the count shown", async () => {
+    pending.splice(0, pending.length, request(60));
+    component = mount(Popup, { target: document.body });
+    await vi.waitFor(() => expect(q("approve")).not.toBeNull());
+    vi.advanceTimersByTime(900);
+    flushSync();
+    expect(button("approve").disabled).toBe(false);
+    pending.splice(0, 1, request(60, { waiting: 2 }));
+    queueChanged?.();
+    await vi.waitFor(() => expect(button("approve").textContent).toBe("Approve 2 payments"));
+    expect(button("approve").disabled).toBe(true);
+    vi.advanceTimersByTime(900);
+    flushSync();
+    button("approve").click();
+    await vi.waitFor(() => expect(q("empty")).not.toBeNull());
+    expect(answered).toEqual([[60, { kind: "once" }]]);
+    expect(counts).toEqual([2]);
+  });
+
+  it("keeps showing the payment being read when one before it goes", async () => {
+    pending.splice(0, pending.length, request(70), request(71, { site: "b.example" }), request(72, { site: "c.example" }));
+    component = mount(Popup, { target: document.body });
+    await vi.waitFor(() => expect(q("queue")?.textContent).toContain("1 of 3 waiting"));
+    (document.body.querySelectorAll("nav.queue button")[1] as HTMLButtonElement).click();
+    flushSync();
+    expect(document.body.querySelector(".site")?.textContent).toBe("b.example");
+    pending.splice(0, 1);
+    queueChanged?.();
+    await vi.waitFor(() => expect(q("queue")?.textContent).toContain("1 of 2 waiting"));
+    expect(document.body.querySelector(".site")?.textContent).toBe("b.example");
+  });
+
+  it("says so when an answer came after its payment expired", async () => {
+    pending.splice(0, pending.length, request(80));
+    component = mount(Popup, { target: document.body });
+    await vi.waitFor(() => expect(q("approve")).not.toBeNull());
+    vi.advanceTimersByTime(900);
+    flushSync();
+    pending.splice(0, 1);
+    refuseNext = { code: "not-found", message: "no payment 80 is waiting for an answer" };
+    button("approve").click();
+    await vi.waitFor(() => expect(q("empty")).not.toBeNull());
+    expect(q("answer-error")?.textContent).toContain("Nothing was paid for it");
   });
 
   it("keeps a refused answer's reason on screen, with its payment", async () => {

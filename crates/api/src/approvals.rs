@@ -3,8 +3,10 @@
 //! [`Approvals::ask`] is what a held request awaits; [`Approvals::pending`],
 //! [`Approvals::answer`] and [`Approvals::subscribe`] are what a prompt (the terminal, the
 //! app's popup) uses. Concurrent 402s with the same key (site, network, asset, amount,
-//! payee) share one prompt and one answer; different ones queue. With no prompt attached,
-//! nothing waits: the payment is refused at once with the reason it was asked for.
+//! payee) share one prompt; different ones queue. An approval pays for the requests the
+//! prompt showed when it was given, never for one that joined after: those stay on the
+//! prompt, asked again. With no prompt attached, nothing waits: the payment is refused at
+//! once with the reason it was asked for.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -25,7 +27,7 @@ use tokio::sync::{broadcast, oneshot};
 /// The user's answer to a prompt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
-    /// Pay this once (and every request waiting on the same prompt).
+    /// Pay this once (for the requests the prompt showed).
     ApproveOnce,
     /// Pay, and allow the site from now on up to these limits.
     ApproveAlways {
@@ -67,8 +69,11 @@ pub struct Pending {
 /// What a prompt hears.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// A new prompt.
+    /// A new prompt, or one asked again: requests joined it after an approval that was
+    /// given for fewer.
     Asked(Box<Pending>),
+    /// More requests wait on a prompt (its count changed).
+    Waiting(Box<Pending>),
     /// A prompt was answered or expired.
     Closed {
         /// Its number.
@@ -185,6 +190,7 @@ impl Approvals {
             {
                 entry.waiters.push(sender);
                 entry.pending.waiting = entry.waiters.len();
+                let _ = self.events.send(Event::Waiting(Box::new(entry.pending.clone())));
                 (id, entry.deadline, entry.timeout)
             } else {
                 inner.next_id += 1;
@@ -234,9 +240,11 @@ impl Approvals {
         self.close(id, Resolution::Nobody).map(|_| ()).ok_or(AnswerError::NotPending(id))
     }
 
-    /// Answers prompt `id` for every request waiting on it; "always" and "block" are
-    /// stored as rules for the site first.
-    pub fn answer(&self, id: u64, answer: Answer) -> Result<(), AnswerError> {
+    /// Answers prompt `id`, shown with `seen` requests waiting on it; "always" and "block"
+    /// are stored as rules for the site first. A denial answers every request on it; an
+    /// approval only the first `seen`, and the prompt is asked again for any that joined
+    /// since (the user approved paying `seen` times, no more).
+    pub fn answer(&self, id: u64, answer: Answer, seen: usize) -> Result<(), AnswerError> {
         let approval = self
             .lock()
             .entries
@@ -269,7 +277,37 @@ impl Approvals {
             }
             Answer::ApproveOnce | Answer::DenyOnce => {}
         }
-        self.close(id, Resolution::Answered(answer)).map(|_| ()).ok_or(AnswerError::NotPending(id))
+        let resolution = Resolution::Answered(answer);
+        let approved = matches!(answer, Answer::ApproveOnce | Answer::ApproveAlways { .. });
+        if approved && self.answer_first(id, resolution, seen)? {
+            return Ok(());
+        }
+        self.close(id, resolution).map(|_| ()).ok_or(AnswerError::NotPending(id))
+    }
+
+    /// Gives `resolution` to the first `seen` requests on prompt `id` and asks it again for
+    /// the rest; false when no request joined after those (the prompt is closed instead).
+    fn answer_first(
+        &self,
+        id: u64,
+        resolution: Resolution,
+        seen: usize,
+    ) -> Result<bool, AnswerError> {
+        let (answered, rest) = {
+            let mut inner = self.lock();
+            let entry = inner.entries.get_mut(&id).ok_or(AnswerError::NotPending(id))?;
+            if seen >= entry.waiters.len() {
+                return Ok(false);
+            }
+            let answered: Vec<_> = entry.waiters.drain(..seen).collect();
+            entry.pending.waiting = entry.waiters.len();
+            (answered, entry.pending.clone())
+        };
+        for waiter in answered {
+            let _ = waiter.send(resolution);
+        }
+        let _ = self.events.send(Event::Asked(Box::new(rest)));
+        Ok(true)
     }
 }
 

@@ -192,9 +192,10 @@ impl Choice {
     }
 }
 
-/// Answers prompt `id` (and every request waiting on it).
-pub fn answer(wallet: &Wallet, id: u64, choice: &Choice) -> Result<(), Failure> {
-    wallet.approvals().answer(id, choice.answer()?).map_err(|e| match e {
+/// Answers prompt `id`, shown with `seen` requests waiting on it (an approval pays for
+/// those only; see [`crate::Approvals::answer`]).
+pub fn answer(wallet: &Wallet, id: u64, choice: &Choice, seen: usize) -> Result<(), Failure> {
+    wallet.approvals().answer(id, choice.answer()?, seen).map_err(|e| match e {
         crate::AnswerError::NotPending(_) => Failure::NotFound(e.to_string()),
         crate::AnswerError::Rule(_) => Failure::Invalid(e.to_string()),
     })

@@ -170,14 +170,57 @@ async fn concurrent_402s_for_one_offer_share_one_prompt() {
     assert_eq!(shared.approval.payee, Payee::New);
     assert_eq!(shared.approval.symbol.as_deref(), Some("USDC"));
 
-    approvals.answer(shared.id, Answer::ApproveOnce).unwrap();
+    approvals.answer(shared.id, Answer::ApproveOnce, shared.waiting).unwrap();
     for task in waiting {
         assert!(matches!(task.await.unwrap(), Verdict::Resend { .. }));
     }
     let second = pending.iter().find(|p| p.approval.amount == "2000").unwrap();
-    approvals.answer(second.id, Answer::DenyOnce).unwrap();
+    approvals.answer(second.id, Answer::DenyOnce, 1).unwrap();
     assert!(reason(&other.await.unwrap()).starts_with("denied; you declined"));
-    assert!(approvals.answer(second.id, Answer::ApproveOnce).is_err(), "answered once only");
+    assert!(approvals.answer(second.id, Answer::ApproveOnce, 1).is_err(), "answered once only");
+}
+
+#[tokio::test]
+async fn an_approval_pays_only_the_requests_it_was_given_for() {
+    let bed = bed("joined", 60);
+    let approvals = bed.wallet.approvals().clone();
+    let _prompt = approvals.attach();
+    let mut events = approvals.subscribe();
+    let hook = Arc::new(bed.wallet.hook());
+    let spawn = || {
+        let hook = hook.clone();
+        tokio::spawn(async move { run(&hook, "127.0.0.1", "1000").await })
+    };
+    let first = spawn();
+    let shown = next_ask(&mut events).await;
+    assert_eq!(shown.waiting, 1);
+    // Two more join after the prompt was shown with one: the prompt hears it.
+    let (second, third) = (spawn(), spawn());
+    for count in [2, 3] {
+        loop {
+            if let Event::Waiting(pending) = events.recv().await.unwrap() {
+                assert_eq!((pending.id, pending.waiting), (shown.id, count));
+                break;
+            }
+        }
+    }
+    // "Approve once", given for the one request shown, pays that one only.
+    approvals.answer(shown.id, Answer::ApproveOnce, shown.waiting).unwrap();
+    assert!(matches!(first.await.unwrap(), Verdict::Resend { .. }));
+    let again = next_ask(&mut events).await;
+    assert_eq!((again.id, again.waiting), (shown.id, 2));
+    assert!(!second.is_finished() && !third.is_finished());
+    // Denied, every request on it is refused.
+    approvals.answer(again.id, Answer::DenyOnce, 1).unwrap();
+    assert!(reason(&second.await.unwrap()).starts_with("denied; you declined"));
+    assert!(reason(&third.await.unwrap()).starts_with("denied; you declined"));
+    assert!(approvals.pending().is_empty());
+    // One authorization signed, two refused.
+    let store = Store::open(&bed.dir.join("purse.db")).unwrap();
+    let rows = store.history(&purse_store::HistoryFilter::default()).unwrap();
+    let signed = rows.iter().filter(|r| r.status == purse_store::Status::Signed).count();
+    let refused = rows.iter().filter(|r| r.status == purse_store::Status::Refused).count();
+    assert_eq!((signed, refused), (1, 2), "{rows:?}");
 }
 
 #[tokio::test]
@@ -225,7 +268,7 @@ async fn a_new_timeout_applies_to_the_next_prompt() {
     assert!(shown.expires_at_ms - purse_api::now_ms() > 50_000);
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     assert_eq!(approvals.pending().len(), 1, "still waiting after the old timeout");
-    approvals.answer(shown.id, Answer::DenyOnce).unwrap();
+    approvals.answer(shown.id, Answer::DenyOnce, 1).unwrap();
     assert!(reason(&second.await.unwrap()).starts_with("denied; you declined"));
 }
 
@@ -259,7 +302,7 @@ async fn always_becomes_a_rule_and_never_blocks_the_site() {
     };
     let pending = next_ask(&mut events).await;
     let answer = Answer::ApproveAlways { max_per_payment: Usd(5_000), daily: Usd(100_000) };
-    approvals.answer(pending.id, answer).unwrap();
+    approvals.answer(pending.id, answer, 1).unwrap();
     assert!(matches!(first.await.unwrap(), Verdict::Resend { .. }));
     // The next one is paid by the new rule, no prompt; one above its maximum is asked.
     assert!(matches!(run(&hook, "127.0.0.1", "1000").await, Verdict::Resend { .. }));
@@ -279,7 +322,7 @@ async fn always_becomes_a_rule_and_never_blocks_the_site() {
         "{}",
         pending.approval.why.text
     );
-    approvals.answer(pending.id, Answer::Block).unwrap();
+    approvals.answer(pending.id, Answer::Block, 1).unwrap();
     assert!(reason(&above.await.unwrap()).starts_with("denied; you blocked 127.0.0.1"));
     // Blocked: refused without asking, however small.
     assert!(reason(&run(&hook, "127.0.0.1", "1").await).starts_with("denied; rule 2 denies"));

@@ -68,7 +68,7 @@ pub(crate) fn spawn(approvals: Arc<Approvals>, default_max: Usd, default_daily: 
         loop {
             let pending = match events.blocking_recv() {
                 Ok(Event::Asked(pending)) => *pending,
-                Ok(Event::Closed { .. }) => continue,
+                Ok(Event::Closed { .. } | Event::Waiting(_)) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             };
@@ -102,7 +102,8 @@ pub(crate) fn spawn(approvals: Arc<Approvals>, default_max: Usd, default_daily: 
                 "v" | "never" => Answer::Block,
                 _ => Answer::DenyOnce,
             };
-            if let Err(error) = approvals.answer(pending.id, answer) {
+            // For the requests the question named; any that joined since are asked again.
+            if let Err(error) = approvals.answer(pending.id, answer, pending.waiting) {
                 eprintln!("purse: {error}");
             }
         }
