@@ -1,6 +1,6 @@
 //! The schema, one additive step at a time; `PRAGMA user_version` says how far a file is.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
 /// Each entry moves the schema from version `i` to `i + 1`. Never edit or reorder an entry;
 /// only append, and only add (tables, nullable columns, indexes), drop an index, or correct
@@ -100,15 +100,24 @@ const MIGRATIONS: &[&str] = &[
           AND reason GLOB 'rule [0-9]* denies *';",
 ];
 
+fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+}
+
 /// Brings the schema up to date, in one transaction per step.
 pub(crate) fn run(conn: &mut Connection) -> rusqlite::Result<()> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     // A newer Purse may have gone further: its additions are left alone.
-    let done = usize::try_from(current).unwrap_or(0);
-    for (version, sql) in (1i64..).zip(MIGRATIONS).skip(done) {
-        let tx = conn.transaction()?;
+    let done = usize::try_from(version(conn)?).unwrap_or(0);
+    for (step, sql) in (1i64..).zip(MIGRATIONS).skip(done) {
+        // Another connection may be migrating the same file (the app's commands at once,
+        // `purse` beside the app): each step is taken under the write lock, after checking
+        // again that no one took it meanwhile.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if version(&tx)? >= step {
+            continue;
+        }
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", version)?;
+        tx.pragma_update(None, "user_version", step)?;
         tx.commit()?;
     }
     Ok(())
@@ -134,6 +143,30 @@ mod tests {
             [],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn connections_opening_a_new_file_at_once_migrate_it_once() {
+        let dir = std::env::temp_dir().join(format!("purse-migrate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for round in 0..10 {
+            let path = dir.join(format!("purse-{round}.db"));
+            let start = std::sync::Arc::new(std::sync::Barrier::new(4));
+            let opened: Vec<_> = (0..4)
+                .map(|_| {
+                    let (path, start) = (path.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        crate::Store::open(&path).map(|_| ())
+                    })
+                })
+                .collect();
+            for open in opened {
+                open.join().unwrap().unwrap();
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
