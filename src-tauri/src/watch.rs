@@ -65,10 +65,16 @@ pub(crate) fn spawn(app: AppHandle, place: DataDir) {
     }
 }
 
-/// One notification per payment: refused or failed, or paid without asking from `above` up.
-fn notify(app: &AppHandle, row: &PaymentRow, above: purse_api::Usd, notified: &mut HashSet<i64>) {
+/// At most one notification per payment and title: paid without asking from `above` up
+/// (once, settled or confirmed), and not paid (refused, or failed, even after a "Paid").
+fn notify(
+    app: &AppHandle,
+    row: &PaymentRow,
+    above: purse_api::Usd,
+    notified: &mut HashSet<(i64, String)>,
+) {
     let Some((title, body)) = purse_api::history::notification(row, above) else { return };
-    if !notified.insert(row.payment.id) {
+    if !notified.insert((row.payment.id, title.clone())) {
         return;
     }
     if let Err(error) = app.notification().builder().title(title).body(body).show() {
