@@ -1,7 +1,9 @@
 //! Payments checked on chain: a settled payment's transaction must hold a Transfer of the
 //! right amount from the payer to payTo before it is called `confirmed`; a payment whose
-//! fate is open (`signed`, `sent`, `unsure`: a crash, a lost answer, `settlement_pending`)
-//! is decided by the token's EIP-3009 nonce state, never dropped.
+//! fate is open (`signed`, `sent`, `unsure`: a crash, a lost answer, a server that turned
+//! it down but holds the authorization, `settlement_pending`), or whose named transaction
+//! reverted or never landed, is decided by its nonce (EIP-3009 or Permit2), never dropped:
+//! `failed` only once the authorization expired unused, with a margin for a node behind.
 
 use std::{sync::Arc, time::Duration};
 
@@ -11,6 +13,10 @@ use purse_store::{Payment, PaymentId, Status, Update};
 use purse_x402::{exact, registry};
 
 use crate::adapters::{SharedStore, lock};
+
+/// How long after `validBefore` an unused authorization counts as expired: a node a few
+/// blocks behind may not have seen a settlement mined just in time.
+const EXPIRY_MARGIN_SECS: u64 = 60;
 
 /// What one look at the chain found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +43,8 @@ struct OnChain {
     amount: U256,
     nonce: B256,
     valid_before: u64,
+    /// Whether the asset settles only through Permit2 (it has no EIP-3009 nonces).
+    permit2_only: bool,
 }
 
 fn on_chain(payment: &Payment) -> Result<OnChain, String> {
@@ -49,9 +57,12 @@ fn on_chain(payment: &Payment) -> Result<OnChain, String> {
     let address = |value: Option<&str>, what: &str| {
         value.and_then(exact::parse_address).ok_or_else(|| missing(what))
     };
+    let asset = address(payment.asset.as_deref(), "asset")?;
+    let permit2_only = registry::assets_on(chain_id)
+        .any(|a| a.address == asset && a.transfer_method == registry::TransferMethod::Permit2);
     Ok(OnChain {
         chain_id,
-        asset: address(payment.asset.as_deref(), "asset")?,
+        asset,
         payer: address(payment.payer.as_deref(), "payer")?,
         pay_to: address(payment.pay_to.as_deref(), "payTo")?,
         amount: payment
@@ -65,6 +76,7 @@ fn on_chain(payment: &Payment) -> Result<OnChain, String> {
             .and_then(|n| n.parse().ok())
             .ok_or_else(|| missing("nonce"))?,
         valid_before: payment.valid_before.and_then(|v| u64::try_from(v).ok()).unwrap_or(0),
+        permit2_only,
     })
 }
 
@@ -96,6 +108,8 @@ impl Confirmer {
             return Ok(Check::Status(payment.status));
         }
         let facts = on_chain(&payment)?;
+        let now_secs = u64::try_from(crate::now_ms() / 1000).unwrap_or(0);
+        let expired = now_secs > facts.valid_before.saturating_add(EXPIRY_MARGIN_SECS);
         if payment.status == Status::Settled
             && let Some(tx) = payment.tx_hash.as_deref().and_then(|t| t.parse::<B256>().ok())
         {
@@ -111,33 +125,33 @@ impl Confirmer {
                 )
                 .await
                 .map_err(|e| e.to_string())?;
-            return match found {
+            match found {
                 Confirmation::Confirmed { block } => {
                     tracing::info!(id, block, "payment confirmed on chain");
-                    self.advance(id, &[Status::Confirmed], None).map(Check::Status)
+                    return self.advance(id, &[Status::Confirmed], None).map(Check::Status);
                 }
-                Confirmation::Pending => Ok(Check::Later(format!("{tx} is not mined yet"))),
-                Confirmation::Reverted => self
-                    .advance(
-                        id,
-                        &[Status::Failed],
-                        Some(format!("the settlement {tx} reverted: nothing was paid")),
-                    )
-                    .map(Check::Status),
+                // Not mined yet; past the authorization's life, the nonce tells (a gas bump
+                // lands another transaction, a made-up hash never lands).
+                Confirmation::Pending if !expired => {
+                    return Ok(Check::Later(format!("{tx} is not mined yet")));
+                }
+                Confirmation::Pending => {
+                    let why = format!("{tx} never landed");
+                    self.advance(id, &[Status::Unsure], Some(why))?;
+                }
+                // A reverted settlement may be one of two sent for the same authorization (a
+                // copy front-ran it): the nonce tells whether the payee was paid.
+                Confirmation::Reverted => {
+                    let why = format!("the settlement {tx} reverted");
+                    self.advance(id, &[Status::Unsure], Some(why))?;
+                }
                 Confirmation::Mismatch(why) => {
-                    // The server named a transaction that does not pay this payment: the
-                    // nonce will tell.
+                    // The server named a transaction that does not pay this payment.
                     self.advance(id, &[Status::Unsure], Some(format!("{tx}: {why}")))?;
-                    Ok(Check::Later(why))
                 }
-            };
+            }
         }
-        let used = self
-            .chain
-            .authorization_used(facts.chain_id, facts.asset, facts.payer, facts.nonce)
-            .await
-            .map_err(|e| e.to_string())?;
-        let now_secs = u64::try_from(crate::now_ms() / 1000).unwrap_or(0);
+        let used = self.used(&facts).await?;
         let path_to = |last: Status| -> Vec<Status> {
             match payment.status {
                 // A signed or sent payment is not known to be settled: it passes unsure.
@@ -154,7 +168,7 @@ impl Confirmer {
                 Some("the authorization was used on chain".into()),
             )
             .map(Check::Status)
-        } else if now_secs > facts.valid_before {
+        } else if expired {
             self.advance(
                 id,
                 &path_to(Status::Failed),
@@ -164,6 +178,24 @@ impl Confirmer {
         } else {
             Ok(Check::Later(format!("not settled yet; valid until {}", facts.valid_before)))
         }
+    }
+
+    /// Whether the payment's nonce was used: an EIP-3009 authorization's or a Permit2
+    /// permit's (the row keeps the nonce, not which it was; both are 32 random bytes, so
+    /// the one used is this payment's). Both must answer, unless the asset has no EIP-3009.
+    async fn used(&self, facts: &OnChain) -> Result<bool, String> {
+        let permit2 = self
+            .chain
+            .permit2_nonce_used(facts.chain_id, facts.payer, U256::from_be_bytes(facts.nonce.0))
+            .await
+            .map_err(|e| e.to_string())?;
+        if permit2 || facts.permit2_only {
+            return Ok(permit2);
+        }
+        self.chain
+            .authorization_used(facts.chain_id, facts.asset, facts.payer, facts.nonce)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Checks payment `id` until its fate is final, backing off; gives up (leaving the row

@@ -135,14 +135,27 @@ async fn payments_left_open_by_a_crash_are_decided_on_chain() {
         ..Update::default()
     };
     let expired = store.insert(&new, Status::Signed, &signed).unwrap();
+    // Two "settled" by a transaction that never landed (a made-up hash, or one a gas bump
+    // replaced): past the authorization's life, the nonce decides. One's was never used;
+    // the other's is the authorization the relayer settled above.
+    let named =
+        Update { tx_hash: Some(format!("{:#x}", B256::repeat_byte(0x99))), ..Update::default() };
+    let ghost = store.insert(&new, Status::Signed, &signed).unwrap();
+    store.advance_through(ghost, &[Status::Sent, Status::Settled], 0, &named).unwrap();
+    let paid_nonce = store.payment(settled).unwrap().unwrap().nonce;
+    let used = Update { nonce: paid_nonce, ..signed.clone() };
+    let elsewhere = store.insert(&new, Status::Signed, &used).unwrap();
+    store.advance_through(elsewhere, &[Status::Sent, Status::Settled], 0, &named).unwrap();
 
-    // The next start finds three open payments and decides what the chain says.
-    assert_eq!(store.open_payments().unwrap().len(), 3);
+    // The next start finds the open payments and decides what the chain says.
+    assert_eq!(store.open_payments().unwrap().len(), 5);
     let wallet = open(&dir, &anvil);
     let confirmer = Arc::clone(wallet.confirmer().unwrap());
     assert_eq!(confirmer.check(settled).await.unwrap(), Check::Status(Status::Confirmed));
     assert_eq!(confirmer.check(expired).await.unwrap(), Check::Status(Status::Failed));
     assert!(matches!(confirmer.check(in_flight).await.unwrap(), Check::Later(_)));
+    assert_eq!(confirmer.check(ghost).await.unwrap(), Check::Status(Status::Failed));
+    assert_eq!(confirmer.check(elsewhere).await.unwrap(), Check::Status(Status::Confirmed));
     assert_eq!(store.payment(in_flight).unwrap().unwrap().status, Status::Signed);
     assert_eq!(
         store.payment(expired).unwrap().unwrap().reason.as_deref(),

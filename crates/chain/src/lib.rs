@@ -1,6 +1,6 @@
 //! Purse's reads of the chain, over JSON-RPC through alloy's HTTP provider: stablecoin
 //! balances, whether a settlement transaction moved the expected funds, and whether an
-//! EIP-3009 authorization was used.
+//! EIP-3009 authorization or a Permit2 permit was used.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), purse_chain::Error> {
@@ -57,6 +57,15 @@ sol! {
         function authorizationState(address authorizer, bytes32 nonce) external view returns (bool);
         /// ERC-20 transfer event.
         event Transfer(address indexed from, address indexed to, uint256 value);
+    }
+}
+
+sol! {
+    /// The part of Permit2 Purse reads.
+    interface Permit2 {
+        /// Unordered nonces: bit `nonce & 255` of word `nonce >> 8` is set once the nonce
+        /// is used (or invalidated).
+        function nonceBitmap(address owner, uint256 wordPos) external view returns (uint256);
     }
 }
 
@@ -275,6 +284,30 @@ impl Chain {
                 data.len()
             ))
         })
+    }
+
+    /// Whether Permit2 nonce `nonce` of `owner` was used (or invalidated). On a chain with
+    /// no Permit2 contract, no permit was ever used: false.
+    pub async fn permit2_nonce_used(
+        &self,
+        chain_id: u64,
+        owner: Address,
+        nonce: U256,
+    ) -> Result<bool, Error> {
+        let endpoint = self.endpoint(chain_id).await?;
+        let (word, bit) = (nonce >> 8usize, (nonce & U256::from(0xffu8)).to::<usize>());
+        let call = Permit2::nonceBitmapCall { owner, wordPos: word }.abi_encode();
+        let data = self.eth_call(&endpoint, purse_x402::exact::PERMIT2, call).await?;
+        if data.is_empty() {
+            return Ok(false);
+        }
+        let bitmap = Permit2::nonceBitmapCall::abi_decode_returns(&data).map_err(|e| {
+            endpoint.bad_answer(format!(
+                "Permit2's nonceBitmap answered {} bytes, not a uint256 ({e})",
+                data.len()
+            ))
+        })?;
+        Ok(bitmap.bit(bit))
     }
 
     /// Whether transaction `tx` moved exactly `amount` of `asset` from `from` to `to`:

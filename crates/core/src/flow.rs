@@ -574,16 +574,24 @@ fn outcome(answer: Result<(u16, &HeaderMap), &str>) -> Outcome {
                 outcome.reason =
                     Some("the facilitator broadcast the transfer; checking on chain".to_owned());
             } else {
-                outcome.fate = Fate::Failed;
-                outcome.reason_code = response.error_reason.clone();
-                outcome.reason = response.error_message.clone().or(response.error_reason);
+                // The server says it was not settled, but it holds the signed authorization
+                // until it expires: only the chain can tell it was never used.
+                let said = response.error_message.clone().or(response.error_reason.clone());
+                outcome.reason_code = response.error_reason;
+                outcome.reason = Some(format!(
+                    "the server says the settlement failed ({}); checking on chain until the \
+                     authorization expires",
+                    said.as_deref().unwrap_or("no reason given")
+                ));
             }
         }
         Ok(None) if status == 402 => {
-            outcome.fate = Fate::Failed;
             outcome.reason_code = Some("payment-rejected".to_owned());
-            outcome.reason =
-                Some("the server answered 402 again; the payment was not accepted".to_owned());
+            outcome.reason = Some(
+                "the server answered 402 again: the payment was not accepted, but the server \
+                 holds the signed authorization until it expires; checking on chain"
+                    .to_owned(),
+            );
         }
         Ok(None) => {
             // A server settles after its handler succeeds; without a receipt the transfer

@@ -339,7 +339,10 @@ fn the_settlement_header_decides_what_is_recorded() {
 
     let Decision::Pay { ticket, .. } = decide(&bed.payer, &exchange(&vector)) else { panic!() };
     let outcome = bed.payer.finish(ticket, Ok((402, &HeaderMap::new())));
-    assert_eq!((outcome.fate, outcome.server_status), (Fate::Failed, Some(402)));
+    // Turned down, the authorization is still the server's until it expires: maybe paid,
+    // and its budget stays reserved until the chain says.
+    assert_eq!((outcome.fate, outcome.server_status), (Fate::Unsure, Some(402)));
+    assert_eq!(outcome.reason_code.as_deref(), Some("payment-rejected"));
 
     let Decision::Pay { ticket, .. } = decide(&bed.payer, &exchange(&vector)) else { panic!() };
     assert_eq!(bed.payer.finish(ticket, Err("connection reset")).fate, Fate::Unsure);
@@ -347,7 +350,8 @@ fn the_settlement_header_decides_what_is_recorded() {
     assert_eq!(bed.payer.finish(ticket, Ok((500, &HeaderMap::new()))).fate, Fate::Unsure);
 
     let fates = bed.ledger.states();
-    assert_eq!(fates, [Fate::Settled, Fate::Failed, Fate::Unsure, Fate::Unsure].map(State::Is));
+    assert_eq!(fates, [Fate::Settled, Fate::Unsure, Fate::Unsure, Fate::Unsure].map(State::Is));
+    assert!(bed.ledger.0.lock().unwrap().spend.values().all(|usd| *usd == 40_000));
 }
 
 fn refused(decision: Decision) -> Reason {
@@ -376,8 +380,12 @@ fn budgets_count_reservations_and_get_failures_back() {
     let Decision::Pay { ticket: first, .. } = decide(&bed.payer, &ex) else { panic!() };
     let Decision::Pay { .. } = decide(&bed.payer, &ex) else { panic!() };
     assert_eq!(refused(decide(&bed.payer, &ex)), Reason::Budget);
-    // The first one failed: its money is free again.
+    // The first one was turned down (a 402 again): the server holds its authorization
+    // until it expires, so its money stays reserved...
     bed.payer.finish(first, Ok((402, &HeaderMap::new())));
+    assert_eq!(refused(decide(&bed.payer, &ex)), Reason::Budget);
+    // ...until the chain shows it expired unused (the confirmer marks it failed).
+    bed.ledger.0.lock().unwrap().give_back(first);
     assert!(matches!(decide(&bed.payer, &ex), Decision::Pay { .. }));
     assert_eq!(refused(decide(&bed.payer, &ex)), Reason::Budget);
 

@@ -274,7 +274,9 @@ fn refusals_pay_nothing_and_a_second_402_is_not_paid_again() {
     assert!(history.iter().all(|row| row["status"] == "refused" && row["nonce"].is_null()));
 
     // An account without USDC: the facilitator turns the payment down, the server answers
-    // 402 again, and that 402 is what the client gets: nothing is signed twice.
+    // 402 again, and that 402 is what the client gets: nothing is signed twice. The server
+    // holds the signed authorization until it expires, so the payment stays open (maybe
+    // paid) until the chain shows it unused then.
     let broke = Wallet::with_key(
         "broke",
         "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
@@ -284,7 +286,8 @@ fn refusals_pay_nothing_and_a_second_402_is_not_paid_again() {
     assert_eq!(status, 402, "{head}");
     let history = broke.history();
     assert_eq!(history.len(), 1, "{history:?}");
-    assert_eq!(history[0]["status"], "failed", "{history:?}");
+    assert_eq!(history[0]["status"], "unsure", "{history:?}");
+    assert_eq!(history[0]["reason_code"], "payment-rejected", "{history:?}");
     assert_eq!(testbed.usdc_balance(&testbed.pay_to).unwrap(), before);
 }
 
