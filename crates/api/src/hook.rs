@@ -124,14 +124,33 @@ impl PaymentHook for PayingHook {
         ticket: u64,
         outcome: Result<(StatusCode, &'a HeaderMap), &'a str>,
     ) -> HookFuture<'a, ()> {
-        let Ok(ticket) = i64::try_from(ticket) else { return Box::pin(async {}) };
+        self.answered(request, ticket, outcome);
+        Box::pin(async {})
+    }
+
+    fn on_abandoned(&self, request: &RequestSnapshot, ticket: u64) {
+        // Recorded as a paid request with no answer (`unsure`), and followed on chain.
+        self.answered(request, ticket, Err("the client went away before it came"));
+    }
+}
+
+impl PayingHook {
+    /// Records what the paid request got, and follows the payment on chain while its fate
+    /// is open.
+    fn answered(
+        &self,
+        request: &RequestSnapshot,
+        ticket: u64,
+        outcome: Result<(StatusCode, &HeaderMap), &str>,
+    ) {
+        let Ok(ticket) = i64::try_from(ticket) else { return };
         let outcome = self.payer.finish(ticket, outcome.map(|(status, h)| (status.as_u16(), h)));
         tracing::info!(uri = %request.uri, fate = ?outcome.fate, tx = ?outcome.tx_hash, "paid request answered");
         if let Some(confirmer) = &self.confirmer
             && matches!(outcome.fate, Fate::Settled | Fate::Unsure)
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
         {
-            tokio::spawn(confirmer.clone().follow(ticket));
+            runtime.spawn(confirmer.clone().follow(ticket));
         }
-        Box::pin(async {})
     }
 }

@@ -290,7 +290,11 @@ impl Forwarder {
         *request.uri_mut() = snapshot.uri.clone();
         *request.headers_mut() = snapshot.headers.clone();
         request.headers_mut().extend(extra);
+        // Should the client go away meanwhile, this future is dropped mid-send: the guard
+        // tells the hook, so the payment is still followed.
+        let mut out = Abandoned { hook, request: snapshot, ticket: Some(ticket) };
         let response = self.send(request, route).await;
+        out.ticket = None;
         match &response {
             Ok(response) => {
                 hook.on_resent(snapshot, ticket, Ok((response.status(), response.headers()))).await
@@ -448,4 +452,20 @@ async fn keep_body(
     }
     let kept = kept.freeze();
     Ok((full(kept.clone()), Some(kept)))
+}
+
+/// A paid request on its way: dropped before its answer (the client went away), it tells
+/// the hook.
+struct Abandoned<'a> {
+    hook: &'a dyn PaymentHook,
+    request: &'a RequestSnapshot,
+    ticket: Option<u64>,
+}
+
+impl Drop for Abandoned<'_> {
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket {
+            self.hook.on_abandoned(self.request, ticket);
+        }
+    }
 }

@@ -103,6 +103,14 @@ pub trait PaymentHook: Send + Sync + 'static {
         let _ = (request, ticket, outcome);
         Box::pin(async {})
     }
+
+    /// The client went away while the re-sent request was out, so its answer will never
+    /// be read and [`PaymentHook::on_resent`] never called: the payment may or may not have
+    /// been settled. Called as the request is dropped, on the proxy's runtime; it must not
+    /// block.
+    fn on_abandoned(&self, request: &RequestSnapshot, ticket: u64) {
+        let _ = (request, ticket);
+    }
 }
 
 /// The default hook: every 402 passes through untouched.

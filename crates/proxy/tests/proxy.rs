@@ -262,6 +262,26 @@ async fn a_402_is_resent_once_with_the_hook_headers_and_the_body_intact() {
 }
 
 #[tokio::test]
+async fn a_client_that_goes_away_while_the_paid_request_is_out_is_told_to_the_hook() {
+    let upstream_ca = UpstreamCa::new("upstream");
+    let server = upstream(None).await;
+    let mut headers = HeaderMap::new();
+    headers.insert("x-test-payment", "signed".parse().unwrap());
+    let hook = RecordingHook::new(Verdict::Resend { headers, ticket: 7 });
+    let proxy = TestProxy::start(config(&upstream_ca), Some(hook.clone())).await;
+    // curl gives up after 1 s; the paid request takes 10.
+    let url = format!("http://127.0.0.1:{}/slowpay", server.port());
+    let output = proxy.curl(&["-i", "--max-time", "1", &url]).await;
+    assert!(!output.status.success());
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while hook.abandoned.lock().unwrap().is_empty() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(*hook.abandoned.lock().unwrap(), vec![7]);
+    assert!(hook.resent.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn a_pass_through_verdict_adds_its_headers_and_large_bodies_are_never_resent() {
     let upstream_ca = UpstreamCa::new("upstream");
     let server = upstream(None).await;

@@ -150,6 +150,15 @@ async fn app(request: Request<Incoming>) -> Result<Response<TestBody>, Infallibl
                     .unwrap(),
             }
         }
+        // Paid, it answers only after 10 s (a slow settlement).
+        "/slowpay" if request.headers().contains_key("x-test-payment") => {
+            tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+            Response::builder().body(full("paid, slowly")).unwrap()
+        }
+        "/slowpay" => Response::builder()
+            .status(StatusCode::PAYMENT_REQUIRED)
+            .body(full(r#"{"x402Version":1,"accepts":[]}"#))
+            .unwrap(),
         "/always402" => Response::builder()
             .status(StatusCode::PAYMENT_REQUIRED)
             .body(full("pay again"))
@@ -350,11 +359,17 @@ pub struct RecordingHook {
     pub verdict: purse_proxy::Verdict,
     pub seen: Mutex<Vec<(purse_proxy::RequestSnapshot, purse_proxy::ResponseSnapshot)>>,
     pub resent: Mutex<Vec<Result<u16, String>>>,
+    pub abandoned: Mutex<Vec<u64>>,
 }
 
 impl RecordingHook {
     pub fn new(verdict: purse_proxy::Verdict) -> Arc<Self> {
-        Arc::new(Self { verdict, seen: Mutex::new(Vec::new()), resent: Mutex::new(Vec::new()) })
+        Arc::new(Self {
+            verdict,
+            seen: Mutex::new(Vec::new()),
+            resent: Mutex::new(Vec::new()),
+            abandoned: Mutex::new(Vec::new()),
+        })
     }
 }
 
@@ -377,6 +392,10 @@ impl PaymentHook for RecordingHook {
     ) -> purse_proxy::HookFuture<'a, ()> {
         self.resent.lock().unwrap().push(outcome.map(|(s, _)| s.as_u16()).map_err(str::to_owned));
         Box::pin(async {})
+    }
+
+    fn on_abandoned(&self, _request: &purse_proxy::RequestSnapshot, ticket: u64) {
+        self.abandoned.lock().unwrap().push(ticket);
     }
 }
 
