@@ -252,6 +252,9 @@ export interface ApprovalRequest {
   /** What "always for this site" offers, from `[policy]` (raised to the price). */
   suggestedMax: string;
   suggestedDaily: string;
+  /** Whether an allow rule pays on this network without asking ("always" would still ask
+   * on a mainnet until mainnet auto-approve is on). */
+  alwaysPays: boolean;
 }
 
 /** The user's answer to an approval request. */

@@ -60,6 +60,7 @@ const request = (id: number, change: Partial<ApprovalRequest> = {}): ApprovalReq
   budgets: [{ label: "Today", left: "0.99" }],
   suggestedMax: "0.10",
   suggestedDaily: "1.00",
+  alwaysPays: true,
   ...change,
 });
 
@@ -158,6 +159,20 @@ describe("the approval view", () => {
     flushSync();
     button("always-confirm").click();
     expect(answers).toEqual([{ kind: "always", maxPerPayment: "0.10", dailyBudget: "1.00" }]);
+    expect(q("still-asked")).toBeNull();
+  });
+
+  it("says 'always' keeps asking on a mainnet until mainnet auto-approve is on", () => {
+    component = mount(Approval, {
+      target: document.body,
+      props: { request: request(5, { testnet: false, alwaysPays: false }), onanswer: () => {} },
+    });
+    flushSync();
+    vi.advanceTimersByTime(900);
+    flushSync();
+    button("always").click();
+    flushSync();
+    expect(q("still-asked")?.textContent).toContain("[policy] mainnets = true");
   });
 
   it("arms approve again after the delay whenever the popup comes back on screen", () => {

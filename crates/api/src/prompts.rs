@@ -66,6 +66,9 @@ pub struct PromptView {
     pub suggested_max: String,
     /// … and the daily budget (dollars).
     pub suggested_daily: String,
+    /// Whether an allow rule pays on this payment's network without asking: off for
+    /// mainnets until `[policy] mainnets` turns it on, so "always" would still ask.
+    pub always_pays: bool,
 }
 
 /// How `pending` looks in the popup; `default_max` and `default_daily` are the policy's
@@ -104,6 +107,7 @@ pub fn view(pending: &Pending, default_max: Usd, default_daily: Usd) -> PromptVi
             .collect(),
         suggested_max: max.decimal(),
         suggested_daily: default_daily.max(max).decimal(),
+        always_pays: true,
     }
 }
 
@@ -114,7 +118,10 @@ pub fn pending(wallet: &Wallet) -> Vec<PromptView> {
         .approvals()
         .pending()
         .iter()
-        .map(|p| view(p, policy.default_max, policy.default_daily))
+        .map(|p| {
+            let always_pays = if p.approval.testnet { policy.testnets } else { policy.mainnets };
+            PromptView { always_pays, ..view(p, policy.default_max, policy.default_daily) }
+        })
         .collect()
 }
 
