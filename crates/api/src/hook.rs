@@ -39,41 +39,67 @@ impl PayingHook {
         Self { payer, approvals, confirmer }
     }
 
+    /// Runs `work` on the payer on a blocking thread: a decision may wait on the keychain
+    /// (its unlock prompt) or on purse.db's lock, and the proxy's runtime, often one thread,
+    /// serves every other connection meanwhile. A decision that panicked pays nothing.
+    async fn off_runtime(
+        &self,
+        work: impl FnOnce(&Payer) -> Decision + Send + 'static,
+    ) -> Option<Decision> {
+        let payer = self.payer.clone();
+        match tokio::task::spawn_blocking(move || work(&payer)).await {
+            Ok(decision) => Some(decision),
+            Err(error) => {
+                tracing::error!(%error, "a payment decision stopped; the 402 passes through");
+                None
+            }
+        }
+    }
+
     async fn verdict(&self, request: &RequestSnapshot, response: &ResponseSnapshot) -> Verdict {
-        let client = request.client.to_string();
-        let mut decision = self.payer.decide(
-            Request {
-                client: Some(&client),
-                method: request.method.as_str(),
-                uri: &request.uri,
-                headers: &request.headers,
-                replayable: request.is_replayable(),
-            },
-            PaymentRequiredAnswer { headers: &response.headers, body: &response.body },
-        );
+        let (client, method, uri) =
+            (request.client.to_string(), request.method.clone(), request.uri.clone());
+        let (request_headers, replayable) = (request.headers.clone(), request.is_replayable());
+        let (headers, body) = (response.headers.clone(), response.body.clone());
+        let decided = self.off_runtime(move |payer| {
+            payer.decide(
+                Request {
+                    client: Some(&client),
+                    method: method.as_str(),
+                    uri: &uri,
+                    headers: &request_headers,
+                    replayable,
+                },
+                PaymentRequiredAnswer { headers: &headers, body: &body },
+            )
+        });
+        let Some(mut decision) = decided.await else { return Verdict::pass() };
         if let Decision::Ask(ask) = decision {
-            decision = match self.approvals.ask(ask.approval.clone()).await {
+            let answer = self.approvals.ask(ask.approval.clone()).await;
+            let decided = self.off_runtime(move |payer| match answer {
                 Resolution::Answered(Answer::ApproveOnce | Answer::ApproveAlways { .. }) => {
-                    self.payer.approved(*ask)
+                    payer.approved(*ask)
                 }
                 Resolution::Answered(Answer::DenyOnce) => {
                     let refusal = Refusal::new(Reason::Denied, "you declined this payment");
-                    self.payer.refuse_asked(*ask, refusal, Unpaid::User)
+                    payer.refuse_asked(*ask, refusal, Unpaid::User)
                 }
                 Resolution::Answered(Answer::Block) => {
                     let text = format!("you blocked {}", ask.approval.site);
-                    self.payer.refuse_asked(*ask, Refusal::new(Reason::Denied, text), Unpaid::User)
+                    payer.refuse_asked(*ask, Refusal::new(Reason::Denied, text), Unpaid::User)
                 }
                 Resolution::TimedOut(after) => {
                     let text = format!("no answer within {} s", after.as_secs());
                     let refusal = Refusal::new(Reason::Timeout, text);
-                    self.payer.refuse_asked(*ask, refusal, Unpaid::Timeout)
+                    payer.refuse_asked(*ask, refusal, Unpaid::Timeout)
                 }
                 Resolution::Nobody => {
                     let refusal = ask.approval.unanswered();
-                    self.payer.refuse_asked(*ask, refusal, Unpaid::Policy)
+                    payer.refuse_asked(*ask, refusal, Unpaid::Policy)
                 }
-            };
+            });
+            let Some(answered) = decided.await else { return Verdict::pass() };
+            decision = answered;
         }
         let mut headers = HeaderMap::new();
         match decision {

@@ -419,3 +419,25 @@ fn a_keychain_account_has_nothing_to_unlock() {
     assert!(!wallet.is_locked(&store.default_account().unwrap().unwrap()));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_decision_waiting_for_purse_db_leaves_the_runtime_free() {
+    let bed = bed("busy", 60);
+    // Someone else (a `purse` command) holds purse.db's write lock.
+    let other = rusqlite::Connection::open(bed.dir.join("purse.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let hook = Arc::new(bed.wallet.hook());
+    let deciding = {
+        let hook = hook.clone();
+        tokio::spawn(async move { run(&hook, "127.0.0.1", "1000").await })
+    };
+    // This runtime has one thread, as the proxy's: it goes on serving while the decision
+    // waits to write its row.
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!deciding.is_finished(), "the decision waits for the lock, off the runtime");
+    other.execute_batch("COMMIT").unwrap();
+    let verdict = deciding.await.unwrap();
+    assert!(reason(&verdict).starts_with("denied; no rule allows"), "{}", reason(&verdict));
+}
