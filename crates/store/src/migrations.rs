@@ -98,6 +98,31 @@ const MIGRATIONS: &[&str] = &[
      UPDATE payments SET decided_by = substr(reason, 1, instr(reason, ' denies ') - 1)
         WHERE decided_by IS NULL AND status = 'refused' AND reason_code = 'denied'
           AND reason GLOB 'rule [0-9]* denies *';",
+    // 7: a rule's id is never given to another: budgets are kept by rule id, and a
+    // payment names the rule that decided it. Ids used by a rule or a payment so far are
+    // skipped too.
+    "CREATE TABLE rules_kept (
+        id              INTEGER PRIMARY KEY AUTOINCREMENT,
+        host            TEXT NOT NULL,
+        path_prefix     TEXT,
+        network         TEXT,
+        asset           TEXT,
+        pay_to          TEXT,
+        action          TEXT NOT NULL CHECK (action IN ('allow','ask','deny')),
+        max_per_payment INTEGER,
+        daily           INTEGER,
+        weekly          INTEGER,
+        monthly         INTEGER,
+        total           INTEGER,
+        created_at      INTEGER NOT NULL
+    );
+    INSERT INTO rules_kept SELECT * FROM rules;
+    DROP TABLE rules;
+    ALTER TABLE rules_kept RENAME TO rules;
+    DELETE FROM sqlite_sequence WHERE name IN ('rules', 'rules_kept');
+    INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'rules', max(coalesce((SELECT max(id) FROM rules), 0),
+                            coalesce((SELECT max(rule_id) FROM payments), 0));",
 ];
 
 fn version(conn: &Connection) -> rusqlite::Result<i64> {
@@ -143,6 +168,45 @@ mod tests {
             [],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn a_rule_id_is_never_given_again() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn).unwrap();
+        // A file from before step 7: rules 1 and 2, rule 3 deleted but named by a payment.
+        conn.execute_batch("PRAGMA user_version = 6;").unwrap();
+        conn.execute_batch(
+            "DROP TABLE rules;
+             CREATE TABLE rules (
+                id INTEGER PRIMARY KEY, host TEXT NOT NULL, path_prefix TEXT, network TEXT,
+                asset TEXT, pay_to TEXT,
+                action TEXT NOT NULL CHECK (action IN ('allow','ask','deny')),
+                max_per_payment INTEGER, daily INTEGER, weekly INTEGER, monthly INTEGER,
+                total INTEGER, created_at INTEGER NOT NULL);
+             INSERT INTO rules (id, host, action, daily, created_at)
+                VALUES (1, 'a', 'allow', 5, 1), (2, 'b', 'deny', NULL, 2);
+             INSERT INTO payments (created_at, updated_at, status, method, url, host, rule_id)
+                VALUES (1, 1, 'refused', 'GET', 'http://c/', 'c', 3);",
+        )
+        .unwrap();
+        run(&mut conn).unwrap();
+        let kept: Vec<(i64, String, Option<i64>)> = conn
+            .prepare("SELECT id, host, daily FROM rules ORDER BY id")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(kept, [(1, "a".into(), Some(5)), (2, "b".into(), None)]);
+        let add = |conn: &Connection| {
+            conn.execute("INSERT INTO rules (host, action, created_at) VALUES ('d', 'ask', 3)", [])
+                .unwrap();
+            conn.last_insert_rowid()
+        };
+        assert_eq!(add(&conn), 4);
+        conn.execute("DELETE FROM rules WHERE id = 4", []).unwrap();
+        assert_eq!(add(&conn), 5);
     }
 
     #[test]
