@@ -98,6 +98,20 @@ fn payment_required(host: &str, amount: &str, pay_to: &str) -> ResponseSnapshot 
     ResponseSnapshot { status: StatusCode::PAYMENT_REQUIRED, headers, body: "{}".into() }
 }
 
+/// A rule allowing `host`, with no limits of its own.
+fn allow(host: &str) -> purse_core::rules::Rule {
+    purse_core::rules::Rule {
+        id: 0,
+        host: host.into(),
+        path_prefix: None,
+        network: None,
+        asset: None,
+        pay_to: None,
+        action: Action::Allow,
+        limits: Default::default(),
+    }
+}
+
 const PAY_TO: &str = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC";
 
 fn reason(verdict: &Verdict) -> String {
@@ -332,17 +346,7 @@ async fn always_becomes_a_rule_and_never_blocks_the_site() {
 async fn a_changed_payee_is_asked_even_under_an_allow_rule() {
     let bed = bed("payee", 60);
     let store = Store::open(&bed.dir.join("purse.db")).unwrap();
-    let rule = purse_core::rules::Rule {
-        id: 0,
-        host: "*".into(),
-        path_prefix: None,
-        network: None,
-        asset: None,
-        pay_to: None,
-        action: Action::Allow,
-        limits: Default::default(),
-    };
-    store.add_rule(&rule, 0).unwrap();
+    store.add_rule(&allow("*"), 0).unwrap();
     let hook = bed.wallet.hook();
     let Verdict::Resend { ticket, .. } = run(&hook, "127.0.0.1", "1000").await else { panic!() };
     // The server settled it: 127.0.0.1 has paid PAY_TO.
@@ -367,17 +371,7 @@ async fn a_keystore_account_pays_only_while_unlocked() {
     let bed = Bed { wallet: Wallet::open(options).unwrap(), dir: dir.clone() };
     let wallet = &bed.wallet;
     let store = Store::open(&dir.join("purse.db")).unwrap();
-    let rule = purse_core::rules::Rule {
-        id: 0,
-        host: "127.0.0.1".into(),
-        path_prefix: None,
-        network: None,
-        asset: None,
-        pay_to: None,
-        action: Action::Allow,
-        limits: Default::default(),
-    };
-    store.add_rule(&rule, 0).unwrap();
+    store.add_rule(&allow("127.0.0.1"), 0).unwrap();
     let account = store.default_account().unwrap().unwrap();
     let hook = wallet.hook();
     // Locked: refused, saying how to unlock it.
