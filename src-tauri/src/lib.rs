@@ -12,7 +12,7 @@ mod windows;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Mutex};
 
-use purse_api::{DataDir, Service, ServiceOptions, Wallet};
+use purse_api::{DataDir, Service, ServiceOptions, Wallet, Zone};
 use serde::Serialize;
 use tauri::{Emitter as _, Manager as _, RunEvent, WindowEvent};
 
@@ -28,15 +28,11 @@ pub struct Startup {
     hidden: bool,
     profile: String,
     listen: Option<SocketAddr>,
-    utc_offset_secs: i32,
 }
 
 impl Startup {
     /// Reads the arguments (after the program name) and the environment.
-    pub fn from_env(
-        args: impl Iterator<Item = String>,
-        utc_offset_secs: i32,
-    ) -> Result<Self, String> {
+    pub fn from_env(args: impl Iterator<Item = String>) -> Result<Self, String> {
         let mut data_dir = std::env::var_os("PURSE_DATA_DIR").map(PathBuf::from);
         let mut hidden = false;
         let mut args = args.peekable();
@@ -56,7 +52,7 @@ impl Startup {
             }
             _ => None,
         };
-        Ok(Self { data_dir, hidden, profile, listen, utc_offset_secs })
+        Ok(Self { data_dir, hidden, profile, listen })
     }
 }
 
@@ -83,7 +79,8 @@ pub enum ProxyStatus {
 /// What the commands share.
 pub(crate) struct AppState {
     pub(crate) place: DataDir,
-    pub(crate) utc_offset_secs: i32,
+    /// Whose calendar "today" follows.
+    pub(crate) zone: Zone,
     pub(crate) status: Mutex<ProxyStatus>,
     service: Mutex<Option<Service>>,
 }
@@ -116,7 +113,7 @@ fn instance_id(profile: &str) -> String {
 
 /// Starts the proxy and the wallet on a thread, then reports to the windows and the tray.
 fn start_service(app: tauri::AppHandle, startup: &Startup, place: DataDir) {
-    let mut options = ServiceOptions::new(place, startup.utc_offset_secs);
+    let mut options = ServiceOptions::new(place);
     options.listen = startup.listen;
     let spawned = std::thread::Builder::new().name("purse-start".into()).spawn(move || {
         let (status, service) = match Service::start(options) {
@@ -157,7 +154,7 @@ pub fn run(startup: Startup) -> Result<(), Box<dyn std::error::Error>> {
     let place = DataDir::resolve(startup.data_dir.clone(), &startup.profile)?;
     let state = AppState {
         place: place.clone(),
-        utc_offset_secs: startup.utc_offset_secs,
+        zone: Zone::Local,
         status: Mutex::new(ProxyStatus::Starting),
         service: Mutex::new(None),
     };
@@ -233,7 +230,7 @@ mod tests {
     use super::*;
 
     fn startup(args: &[&str]) -> Result<Startup, String> {
-        Startup::from_env(args.iter().map(|a| a.to_string()), 0)
+        Startup::from_env(args.iter().map(|a| a.to_string()))
     }
 
     #[test]

@@ -3,8 +3,6 @@
 
 fn main() -> std::process::ExitCode {
     draw_without_gl();
-    // Read while the process has one thread: the offset cannot be read safely later.
-    let utc_offset_secs = purse_api::local_utc_offset();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PURSE_LOG")
@@ -13,8 +11,7 @@ fn main() -> std::process::ExitCode {
         .with_writer(std::io::stderr)
         .with_target(false)
         .init();
-    let startup = match purse_app_lib::Startup::from_env(std::env::args().skip(1), utc_offset_secs)
-    {
+    let startup = match purse_app_lib::Startup::from_env(std::env::args().skip(1)) {
         Ok(startup) => startup,
         Err(error) => {
             eprintln!("purse-app: {error}");

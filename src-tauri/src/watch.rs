@@ -27,11 +27,11 @@ pub(crate) fn spawn(app: AppHandle, place: DataDir) {
         let mut notified = HashSet::new();
         // `purse pause` / `purse resume` from a terminal reach the tray and the windows too.
         let mut paused = watch.paused().ok();
-        let offset = app.state::<crate::AppState>().utc_offset_secs;
-        let mut today = purse_api::history::local_date(offset, purse_api::now_ms());
+        let zone = app.state::<crate::AppState>().zone;
+        let mut today = purse_api::history::local_date(zone, purse_api::now_ms());
         loop {
             // At local midnight, today's figures (tray, Dashboard) start again.
-            let date = purse_api::history::local_date(offset, purse_api::now_ms());
+            let date = purse_api::history::local_date(zone, purse_api::now_ms());
             if date != today {
                 today = date;
                 let _ = app.emit_to(crate::windows::MAIN, "payments-changed", Vec::<()>::new());

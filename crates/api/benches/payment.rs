@@ -91,7 +91,7 @@ fn main() {
         profile: "bench".into(),
         policy,
         keystore_password: Some(password),
-        utc_offset_secs: 0,
+        zone: purse_api::Zone::Fixed(0),
         chain: None,
     })
     .unwrap();

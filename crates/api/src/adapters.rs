@@ -26,15 +26,15 @@ use purse_core::{
 use purse_keys::{Keychain, Secret};
 use purse_store::{KeyStorage, NewPayment, Reservation, Spending, Status, Store, Update};
 
-/// The system clock, in the time zone the process started in.
+/// The system clock, on the calendar of `zone`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SystemClock {
-    pub(crate) utc_offset_secs: i32,
+    pub(crate) zone: crate::Zone,
 }
 
 impl Clock for SystemClock {
     fn now(&self) -> Now {
-        Now { unix_ms: crate::now_ms(), utc_offset_secs: self.utc_offset_secs }
+        self.zone.at(crate::now_ms())
     }
 }
 

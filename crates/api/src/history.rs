@@ -459,10 +459,10 @@ fn spend_since(store: &Store, since: &str) -> Result<Spend, Failure> {
     Ok(spend)
 }
 
-/// The local date now, `YYYY-MM-DD`, for a UTC offset in seconds.
-pub fn local_date(utc_offset_secs: i32, now_ms: i64) -> String {
+/// The local date at `now_ms` in `zone`, `YYYY-MM-DD`.
+pub fn local_date(zone: crate::Zone, now_ms: i64) -> String {
     let offset =
-        time::UtcOffset::from_whole_seconds(utc_offset_secs).unwrap_or(time::UtcOffset::UTC);
+        time::UtcOffset::from_whole_seconds(zone.offset_at(now_ms)).unwrap_or(time::UtcOffset::UTC);
     let utc = time::OffsetDateTime::from_unix_timestamp(now_ms.div_euclid(1000))
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let date = utc.to_offset(offset).date();
@@ -471,9 +471,9 @@ pub fn local_date(utc_offset_secs: i32, now_ms: i64) -> String {
 
 /// Today's and this month's spend, each against its global cap (the cap set with
 /// `purse budget` or the app, else `config.toml`'s).
-pub fn spend(place: &DataDir, utc_offset_secs: i32, now_ms: i64) -> Result<SpendView, Failure> {
+pub fn spend(place: &DataDir, zone: crate::Zone, now_ms: i64) -> Result<SpendView, Failure> {
     let store = place.store()?;
-    let today = local_date(utc_offset_secs, now_ms);
+    let today = local_date(zone, now_ms);
     let month_start = format!("{}-01", &today[..7]);
     let mut view = SpendView {
         day: spend_since(&store, &today)?,
@@ -482,7 +482,7 @@ pub fn spend(place: &DataDir, utc_offset_secs: i32, now_ms: i64) -> Result<Spend
     };
     let defaults =
         place.config()?.policy.default_caps().map_err(|e| Failure::Settings(e.to_string()))?;
-    let now = purse_core::ports::Now { unix_ms: now_ms, utc_offset_secs };
+    let now = zone.at(now_ms);
     // The day's cap, then the month's.
     let globals = purse_core::budget::budgets(now, store.caps(defaults)?, None);
     let keys: Vec<String> = globals.iter().map(|b| b.key.clone()).collect();
@@ -627,8 +627,8 @@ mod tests {
     fn local_dates() {
         // 2026-01-01 00:30 UTC is still 2025-12-31 at UTC-1.
         let ms = 1_767_227_400_000;
-        assert_eq!(local_date(0, ms), "2026-01-01");
-        assert_eq!(local_date(-3600, ms), "2025-12-31");
+        assert_eq!(local_date(crate::Zone::Fixed(0), ms), "2026-01-01");
+        assert_eq!(local_date(crate::Zone::Fixed(-3600), ms), "2025-12-31");
     }
 
     #[test]

@@ -65,10 +65,34 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// The local offset from UTC in seconds (0 when it cannot be read). Call it while the
-/// process has one thread: on Unix the offset cannot be read safely later.
-pub fn local_utc_offset() -> i32 {
-    time::UtcOffset::current_local_offset().map_or(0, time::UtcOffset::whole_seconds)
+/// Whose calendar budgets and "today" follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Zone {
+    /// The system's time zone, read for each instant: a wallet that runs for months
+    /// follows daylight saving as it changes (and as SQLite's `localtime` does).
+    #[default]
+    Local,
+    /// A fixed offset from UTC, in seconds.
+    Fixed(i32),
+}
+
+impl Zone {
+    /// The offset from UTC, in seconds, at `unix_ms` (UTC where the zone cannot be read).
+    pub fn offset_at(self, unix_ms: i64) -> i32 {
+        use chrono::{Offset as _, TimeZone as _};
+        match self {
+            Self::Fixed(secs) => secs,
+            Self::Local => chrono::Local
+                .timestamp_millis_opt(unix_ms)
+                .earliest()
+                .map_or(0, |at| at.offset().fix().local_minus_utc()),
+        }
+    }
+
+    /// The instant `unix_ms` with its local offset.
+    pub fn at(self, unix_ms: i64) -> purse_core::ports::Now {
+        purse_core::ports::Now { unix_ms, utc_offset_secs: self.offset_at(unix_ms) }
+    }
 }
 
 /// Checkpoints `purse.db`'s WAL on a connection of its own, every second, until the
@@ -102,9 +126,8 @@ pub struct Options {
     pub policy: PolicyConfig,
     /// The password of a default account kept in a keystore file.
     pub keystore_password: Option<Secret>,
-    /// The local time zone's offset from UTC, in seconds, read once at start (budgets
-    /// reset at local midnight).
-    pub utc_offset_secs: i32,
+    /// Whose midnight budgets reset at.
+    pub zone: Zone,
     /// JSON-RPC endpoints to check payments on chain with; `None` leaves them `settled`.
     pub chain: Option<Chain>,
 }
@@ -142,7 +165,7 @@ impl Wallet {
         });
         keys.unlock_keystore().map_err(Error::Unlock)?;
         let ports = Ports {
-            clock: Arc::new(adapters::SystemClock { utc_offset_secs: options.utc_offset_secs }),
+            clock: Arc::new(adapters::SystemClock { zone: options.zone }),
             nonces: Arc::new(adapters::OsNonces),
             keys: keys.clone(),
             ledger: Arc::new(adapters::StoreLedger { store: store.clone(), default_caps }),

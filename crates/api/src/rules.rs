@@ -6,7 +6,6 @@
 use purse_core::{
     budget::{Caps, budgets},
     money::Usd,
-    ports::Now,
     rules::{Action, Limits, Rule, normalize_host},
 };
 use serde::{Deserialize, Serialize};
@@ -153,9 +152,9 @@ impl RuleEdit {
 }
 
 /// The rules, each with the use of its limited budgets at `now_ms`.
-pub fn list(place: &DataDir, utc_offset_secs: i32, now_ms: i64) -> Result<Vec<RuleView>, Failure> {
+pub fn list(place: &DataDir, zone: crate::Zone, now_ms: i64) -> Result<Vec<RuleView>, Failure> {
     let store = place.store()?;
-    let now = Now { unix_ms: now_ms, utc_offset_secs };
+    let now = zone.at(now_ms);
     store
         .rules()?
         .into_iter()
@@ -385,7 +384,7 @@ mod tests {
             total: None,
         };
         let id = add(&place, &edit).unwrap().id;
-        let listed = list(&place, 0, crate::now_ms()).unwrap();
+        let listed = list(&place, crate::Zone::Fixed(0), crate::now_ms()).unwrap();
         assert_eq!(listed.len(), 1);
         let view = &listed[0];
         assert_eq!(view.id, id);
@@ -403,12 +402,15 @@ mod tests {
             }]
         );
         update(&place, id, &RuleEdit { action: "deny".into(), ..edit.clone() }).unwrap();
-        assert_eq!(list(&place, 0, crate::now_ms()).unwrap()[0].rule.action, "deny");
+        assert_eq!(
+            list(&place, crate::Zone::Fixed(0), crate::now_ms()).unwrap()[0].rule.action,
+            "deny"
+        );
         let wrong = RuleEdit { daily: Some("lots".into()), ..edit.clone() };
         assert_eq!(add(&place, &wrong).unwrap_err().code(), "invalid");
         assert_eq!(update(&place, id + 1, &edit).unwrap_err().code(), "not-found");
         remove(&place, id).unwrap();
-        assert!(list(&place, 0, crate::now_ms()).unwrap().is_empty());
+        assert!(list(&place, crate::Zone::Fixed(0), crate::now_ms()).unwrap().is_empty());
 
         assert_eq!(caps(&place).unwrap().daily.as_deref(), Some("1.00"));
         let set = set_caps(&place, &CapsEdit { daily: Some("5".into()), monthly: None }).unwrap();

@@ -33,14 +33,13 @@ pub struct ServiceOptions {
     pub pay: bool,
     /// The password of a default account kept in a keystore file.
     pub keystore_password: Option<Secret>,
-    /// The local time zone's offset from UTC in seconds, read while the process had one
-    /// thread (it cannot be read safely later).
-    pub utc_offset_secs: i32,
+    /// Whose midnight budgets reset at.
+    pub zone: crate::Zone,
 }
 
 impl ServiceOptions {
-    /// Everything from `config.toml`, paying.
-    pub fn new(place: DataDir, utc_offset_secs: i32) -> Self {
+    /// Everything from `config.toml`, paying, on the system's calendar.
+    pub fn new(place: DataDir) -> Self {
         Self {
             place,
             listen: None,
@@ -51,7 +50,7 @@ impl ServiceOptions {
             rpc: Vec::new(),
             pay: true,
             keystore_password: None,
-            utc_offset_secs,
+            zone: crate::Zone::Local,
         }
     }
 }
@@ -126,7 +125,7 @@ impl Service {
                 profile: options.place.profile.clone(),
                 policy: config.policy.clone(),
                 keystore_password: options.keystore_password.clone(),
-                utc_offset_secs: options.utc_offset_secs,
+                zone: options.zone,
                 chain: Some(Chain::new(crate::settings::rpcs(&config.rpc, &options.rpc)?.0)),
             })?)
         } else {

@@ -57,7 +57,7 @@ fn options(dir: &Path, timeout_secs: u64, password: &str) -> Options {
         profile: "approvals".into(),
         policy: PolicyConfig { prompt_timeout_secs: timeout_secs, ..PolicyConfig::default() },
         keystore_password: Some(Secret::new(password.into())),
-        utc_offset_secs: 0,
+        zone: purse_api::Zone::Fixed(0),
         chain: None,
     }
 }

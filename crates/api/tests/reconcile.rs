@@ -32,7 +32,7 @@ fn open(dir: &Path, anvil: &Anvil) -> Wallet {
         profile: "reconcile".into(),
         policy: PolicyConfig::default(),
         keystore_password: Some(Secret::new("test".into())),
-        utc_offset_secs: 0,
+        zone: purse_api::Zone::Fixed(0),
         chain: Some(Chain::new(anvil.rpcs().unwrap())),
     })
     .unwrap()

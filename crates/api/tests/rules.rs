@@ -49,7 +49,11 @@ fn rule(site: &str, action: &str) -> RuleEdit {
 
 /// The rules without their ids, in order.
 fn listed(place: &DataDir) -> Vec<RuleEdit> {
-    rules::list(place, 0, purse_api::now_ms()).unwrap().into_iter().map(|v| v.rule).collect()
+    rules::list(place, purse_api::Zone::Fixed(0), purse_api::now_ms())
+        .unwrap()
+        .into_iter()
+        .map(|v| v.rule)
+        .collect()
 }
 
 #[test]
@@ -177,7 +181,7 @@ fn spend_is_shown_against_the_global_caps() {
     pay(1_250_000, false);
     pay(300_000, true);
 
-    let view = purse_api::history::spend(&place, 0, now_ms).unwrap();
+    let view = purse_api::history::spend(&place, purse_api::Zone::Fixed(0), now_ms).unwrap();
     assert_eq!(view.today, "2026-11-27");
     assert_eq!(view.day.cap.as_deref(), Some("5.00"));
     assert_eq!(view.day.left_mainnet.as_deref(), Some("3.75"));

@@ -111,9 +111,11 @@ fn amount(network: Option<&str>, asset: Option<&str>, amount: &str) -> String {
     purse_api::history::amount(network, asset, amount).text
 }
 
-/// A Unix-milliseconds time in the user's local time zone (UTC where it cannot be told).
+/// A Unix-milliseconds time in the user's local time zone, with the offset it had then
+/// (UTC where the zone cannot be told).
 fn local_time(ms: i64) -> String {
-    let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
+    let offset = time::UtcOffset::from_whole_seconds(purse_api::Zone::Local.offset_at(ms))
+        .unwrap_or(time::UtcOffset::UTC);
     let Ok(utc) = time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000)) else {
         return ms.to_string();
     };

@@ -58,8 +58,6 @@ enum Ask {
 impl ProxyArgs {
     pub(crate) fn run(self) -> Result<()> {
         let context = self.place.resolve()?;
-        // Read while the process has one thread: the offset cannot be read safely later.
-        let utc_offset_secs = purse_api::local_utc_offset();
         let keystore_password = match &self.password_file {
             Some(path) if !self.no_pay => Some(crate::account::read_secret(path, "password")?),
             _ => None,
@@ -73,7 +71,7 @@ impl ProxyArgs {
             rpc: self.rpc,
             pay: !self.no_pay,
             keystore_password,
-            ..ServiceOptions::new(context, utc_offset_secs)
+            ..ServiceOptions::new(context)
         })?;
         if let Some(wallet) = service.wallet() {
             use std::io::IsTerminal as _;

@@ -262,10 +262,7 @@ impl BudgetArgs {
         }
         let defaults = context.config()?.policy.default_caps()?;
         let caps: Caps = store.caps(defaults)?;
-        let now = purse_core::ports::Now {
-            unix_ms: purse_api::now_ms(),
-            utc_offset_secs: purse_api::local_utc_offset(),
-        };
+        let now = purse_api::Zone::Local.at(purse_api::now_ms());
         let budgets = purse_core::budget::budgets(now, caps, None);
         let keys: Vec<String> = budgets.iter().map(|b| b.key.clone()).collect();
         let mut lines = Vec::new();
