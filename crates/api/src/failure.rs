@@ -55,6 +55,8 @@ impl From<purse_store::Error> for Failure {
             purse_store::Error::NotFound(_) | purse_store::Error::Missing(_) => {
                 Self::NotFound(e.to_string())
             }
+            // A filter or a value that is not one: the caller's to fix.
+            purse_store::Error::Filter(_) => Self::Invalid(e.to_string()),
             e => Self::History(e),
         }
     }

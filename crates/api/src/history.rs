@@ -669,7 +669,13 @@ mod tests {
         assert_eq!(first.network_name.as_deref(), Some("Base Sepolia"));
         assert!(matches!(payment(&store, 999), Err(Failure::NotFound(_))));
         let bad = HistoryQuery { status: Some("lost".into()), ..Default::default() };
-        assert_eq!(page(&store, &bad).unwrap_err().code(), "history");
+        assert_eq!(page(&store, &bad).unwrap_err().code(), "invalid");
+        for date in ["2026-13-01", "2026-02-29", "2026-04-31", "2026-1-01"] {
+            let bad = HistoryQuery { since: Some(date.into()), ..Default::default() };
+            assert_eq!(page(&store, &bad).unwrap_err().code(), "invalid", "{date}");
+        }
+        let leap = HistoryQuery { until: Some("2028-02-29".into()), ..Default::default() };
+        assert!(page(&store, &leap).is_ok());
         assert!(to_csv(&[]).unwrap().starts_with("id,created_at,"));
         // Every column in the header's order; a cell a spreadsheet would run, as text.
         let mut hostile = store.payment(all.rows[0].payment.id).unwrap().unwrap();
