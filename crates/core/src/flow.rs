@@ -351,7 +351,7 @@ impl Payer {
                 attempt.decided_by = Some(decided_by);
                 Err(refusal)
             }
-            Judgement::Allow => self.pay(&quoted, rule, &controls.caps, decided_by, attempt),
+            Judgement::Allow => self.pay(&quoted, rule, &controls.caps, decided_by, None, attempt),
             Judgement::Ask(why) => {
                 let account =
                     self.ports.keys.payer().map_err(key_refusal)?.address().to_checksum(None);
@@ -425,7 +425,9 @@ impl Payer {
                     "Purse was paused before your answer arrived: nothing is paid until it resumes",
                 ));
             }
-            let account = self.ports.keys.payer().map_err(key_refusal)?.address();
+            // The account the prompt named pays, or nothing does: the key is taken once, here.
+            let signer = self.ports.keys.payer().map_err(key_refusal)?;
+            let account = signer.address();
             if account.to_checksum(None) != approval.account {
                 return Err(Refusal::new(
                     Reason::Denied,
@@ -435,7 +437,8 @@ impl Payer {
                     ),
                 ));
             }
-            self.pay(&quoted, None, &controls.caps, "user".to_owned(), &mut attempt)
+            let user = "user".to_owned();
+            self.pay(&quoted, None, &controls.caps, user, Some(signer), &mut attempt)
         });
         decision.unwrap_or_else(|refusal| self.refuse(&mut attempt, refusal))
     }
@@ -453,12 +456,16 @@ impl Payer {
         self.ports.ledger.add_rule(rule)
     }
 
+    /// Reserves and signs `quoted`, decided by `decided_by`, with `signer` when the caller
+    /// has taken the key already (an approval checks it is the account it named), else with
+    /// the default account's.
     fn pay(
         &self,
         quoted: &Quote<'_>,
         rule: Option<&Rule>,
         caps: &budget::Caps,
         decided_by: String,
+        signer: Option<Arc<dyn Signer>>,
         attempt: &mut Attempt,
     ) -> Result<Decision, Refusal> {
         let now = self.ports.clock.now();
@@ -470,7 +477,10 @@ impl Payer {
         let budgets: Vec<Budget> = budget::budgets(now, *caps, rule);
         // The key is unlocked before the reservation: the ledger's write lock is held only
         // for the signature itself.
-        let signer = self.ports.keys.payer().map_err(key_refusal)?;
+        let signer = match signer {
+            Some(signer) => signer,
+            None => self.ports.keys.payer().map_err(key_refusal)?,
+        };
         let mut header = None;
         let mut sign = || {
             let mut signed = attempt.clone();
