@@ -39,6 +39,25 @@ impl PayingHook {
         Self { payer, approvals, confirmer }
     }
 
+    /// Records what the paid request got, and follows the payment on chain while its fate
+    /// is open.
+    fn answered(
+        &self,
+        request: &RequestSnapshot,
+        ticket: u64,
+        outcome: Result<(StatusCode, &HeaderMap), &str>,
+    ) {
+        let Ok(ticket) = i64::try_from(ticket) else { return };
+        let outcome = self.payer.finish(ticket, outcome.map(|(status, h)| (status.as_u16(), h)));
+        tracing::info!(uri = %request.uri, fate = ?outcome.fate, tx = ?outcome.tx_hash, "paid request answered");
+        if let Some(confirmer) = &self.confirmer
+            && matches!(outcome.fate, Fate::Settled | Fate::Unsure)
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(confirmer.clone().follow(ticket));
+        }
+    }
+
     /// Runs `work` on the payer on a blocking thread: a decision may wait on the keychain
     /// (its unlock prompt) or on purse.db's lock, and the proxy's runtime, often one thread,
     /// serves every other connection meanwhile. A decision that panicked pays nothing.
@@ -157,26 +176,5 @@ impl PaymentHook for PayingHook {
     fn on_abandoned(&self, request: &RequestSnapshot, ticket: u64) {
         // Recorded as a paid request with no answer (`unsure`), and followed on chain.
         self.answered(request, ticket, Err("the client went away before it came"));
-    }
-}
-
-impl PayingHook {
-    /// Records what the paid request got, and follows the payment on chain while its fate
-    /// is open.
-    fn answered(
-        &self,
-        request: &RequestSnapshot,
-        ticket: u64,
-        outcome: Result<(StatusCode, &HeaderMap), &str>,
-    ) {
-        let Ok(ticket) = i64::try_from(ticket) else { return };
-        let outcome = self.payer.finish(ticket, outcome.map(|(status, h)| (status.as_u16(), h)));
-        tracing::info!(uri = %request.uri, fate = ?outcome.fate, tx = ?outcome.tx_hash, "paid request answered");
-        if let Some(confirmer) = &self.confirmer
-            && matches!(outcome.fate, Fate::Settled | Fate::Unsure)
-            && let Ok(runtime) = tokio::runtime::Handle::try_current()
-        {
-            runtime.spawn(confirmer.clone().follow(ticket));
-        }
     }
 }
