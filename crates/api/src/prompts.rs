@@ -2,7 +2,10 @@
 //! and its answers (dollars as text) turned into [`Answer`]s. The terminal prompt of
 //! `purse proxy --ask terminal` reads the same [`Pending`]s.
 
-use purse_core::{money::Usd, policy::Payee};
+use purse_core::{
+    money::Usd,
+    policy::{Payee, Policy},
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{Answer, DataDir, Failure, Pending, Wallet};
@@ -71,10 +74,11 @@ pub struct PromptView {
     pub always_pays: bool,
 }
 
-/// How `pending` looks in the popup; `default_max` and `default_daily` are the policy's
-/// offers for "always" (raised to the price when it costs more).
-pub fn view(pending: &Pending, default_max: Usd, default_daily: Usd) -> PromptView {
+/// How `pending` looks in the popup under `policy`: its defaults are the offers for
+/// "always" (raised to the price when it costs more).
+pub fn view(pending: &Pending, policy: &Policy) -> PromptView {
     let a = &pending.approval;
+    let (default_max, default_daily) = (policy.default_max, policy.default_daily);
     let max = a.usd.map_or(default_max, |usd| usd.max(default_max));
     PromptView {
         id: pending.id,
@@ -107,22 +111,14 @@ pub fn view(pending: &Pending, default_max: Usd, default_daily: Usd) -> PromptVi
             .collect(),
         suggested_max: max.decimal(),
         suggested_daily: default_daily.max(max).decimal(),
-        always_pays: true,
+        always_pays: if a.testnet { policy.testnets } else { policy.mainnets },
     }
 }
 
 /// The payments waiting for an answer, oldest first.
 pub fn pending(wallet: &Wallet) -> Vec<PromptView> {
     let policy = wallet.payer().settings().policy;
-    wallet
-        .approvals()
-        .pending()
-        .iter()
-        .map(|p| {
-            let always_pays = if p.approval.testnet { policy.testnets } else { policy.mainnets };
-            PromptView { always_pays, ..view(p, policy.default_max, policy.default_daily) }
-        })
-        .collect()
+    wallet.approvals().pending().iter().map(|p| view(p, &policy)).collect()
 }
 
 /// What the paying account holds of the asset a pending payment asks for.
@@ -257,19 +253,30 @@ mod tests {
             expires_at_ms: 0,
             waiting: 1,
         };
+        let policy = Policy {
+            default_max: Usd(100_000),
+            default_daily: Usd(1_000_000),
+            ..Policy::default()
+        };
         let offer = |usd| {
-            let view = view(&pending(usd), Usd(100_000), Usd(1_000_000));
+            let view = view(&pending(usd), &policy);
             (view.suggested_max, view.suggested_daily)
         };
         assert_eq!(offer(Some(1_000)), ("0.10".to_owned(), "1.00".to_owned()));
         assert_eq!(offer(Some(250_000)), ("0.25".to_owned(), "1.00".to_owned()));
         assert_eq!(offer(Some(2_500_000)), ("2.50".to_owned(), "2.50".to_owned()));
         assert_eq!(offer(None), ("0.10".to_owned(), "1.00".to_owned()));
-        let view = view(&pending(Some(1_000)), Usd(100_000), Usd(1_000_000));
+        let view = view(&pending(Some(1_000)), &policy);
         assert_eq!(view.reason, "no rule allows it");
         assert_eq!(
             view.budgets,
             [BudgetLeft { label: "The global cap today".into(), left: "0.99".into() }]
         );
+        // "Always" pays by itself on testnets; on mainnets only once they are turned on.
+        assert!(view.always_pays);
+        let mut mainnet = pending(Some(1_000));
+        mainnet.approval.testnet = false;
+        assert!(!super::view(&mainnet, &policy).always_pays);
+        assert!(super::view(&mainnet, &Policy { mainnets: true, ..policy }).always_pays);
     }
 }
