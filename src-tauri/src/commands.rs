@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, path::PathBuf};
 
 use purse_api::accounts::Secret;
 use purse_api::{
-    Failure, SettingsEdit, accounts, ca,
+    Failure, SettingsEdit, Zone, accounts, ca,
     env::Shell,
     history::{self, HistoryPage, HistoryQuery, PaymentRow, SpendView, SummaryView},
     probe::Probe,
@@ -123,7 +123,7 @@ fn proxy_status(state: State<'_, AppState>) -> Status {
 
 #[tauri::command]
 async fn spend(state: State<'_, AppState>) -> Reply<SpendView> {
-    Ok(history::spend(&state.place, state.zone, purse_api::now_ms())?)
+    Ok(history::spend(&state.place, Zone::Local, purse_api::now_ms())?)
 }
 
 #[tauri::command]
@@ -393,7 +393,7 @@ async fn answer_payment(
 
 #[tauri::command]
 async fn rules_list(state: State<'_, AppState>) -> Reply<Vec<RuleView>> {
-    Ok(rules::list(&state.place, state.zone, purse_api::now_ms())?)
+    Ok(rules::list(&state.place, Zone::Local, purse_api::now_ms())?)
 }
 
 #[tauri::command]

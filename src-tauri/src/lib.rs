@@ -12,7 +12,7 @@ mod windows;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Mutex};
 
-use purse_api::{DataDir, Service, ServiceOptions, Wallet, Zone};
+use purse_api::{DataDir, Service, ServiceOptions, Wallet};
 use serde::Serialize;
 use tauri::{Emitter as _, Manager as _, RunEvent, WindowEvent};
 
@@ -79,8 +79,6 @@ pub enum ProxyStatus {
 /// What the commands share.
 pub(crate) struct AppState {
     pub(crate) place: DataDir,
-    /// Whose calendar "today" follows.
-    pub(crate) zone: Zone,
     pub(crate) status: Mutex<ProxyStatus>,
     service: Mutex<Option<Service>>,
 }
@@ -154,7 +152,6 @@ pub fn run(startup: Startup) -> Result<(), Box<dyn std::error::Error>> {
     let place = DataDir::resolve(startup.data_dir.clone(), &startup.profile)?;
     let state = AppState {
         place: place.clone(),
-        zone: Zone::Local,
         status: Mutex::new(ProxyStatus::Starting),
         service: Mutex::new(None),
     };

@@ -115,7 +115,7 @@ pub(crate) fn refresh(app: &AppHandle) {
         *greyed = paused;
     }
     let now = purse_api::now_ms();
-    let spend = purse_api::history::spend(&state.place, state.zone, now);
+    let spend = purse_api::history::spend(&state.place, purse_api::Zone::Local, now);
     let mut tooltip = status;
     if let Ok(spend) = spend {
         let mut text = format!("Today: ${}", spend.day.mainnet_usd);

@@ -8,7 +8,7 @@ use purse_api::{
     DataDir,
     history::{HistoryWatch, PaymentRow},
 };
-use tauri::{AppHandle, Emitter as _, Manager as _};
+use tauri::{AppHandle, Emitter as _};
 use tauri_plugin_notification::NotificationExt as _;
 
 /// How often `purse.db` is looked at (a cheap `PRAGMA data_version` when nothing changed).
@@ -27,7 +27,7 @@ pub(crate) fn spawn(app: AppHandle, place: DataDir) {
         let mut notified = HashSet::new();
         // `purse pause` / `purse resume` from a terminal reach the tray and the windows too.
         let mut paused = watch.paused().ok();
-        let zone = app.state::<crate::AppState>().zone;
+        let zone = purse_api::Zone::Local;
         let mut today = purse_api::history::local_date(zone, purse_api::now_ms());
         loop {
             // At local midnight, today's figures (tray, Dashboard) start again.

@@ -33,12 +33,10 @@ pub struct ServiceOptions {
     pub pay: bool,
     /// The password of a default account kept in a keystore file.
     pub keystore_password: Option<Secret>,
-    /// Whose midnight budgets reset at.
-    pub zone: crate::Zone,
 }
 
 impl ServiceOptions {
-    /// Everything from `config.toml`, paying, on the system's calendar.
+    /// Everything from `config.toml`, paying.
     pub fn new(place: DataDir) -> Self {
         Self {
             place,
@@ -50,7 +48,6 @@ impl ServiceOptions {
             rpc: Vec::new(),
             pay: true,
             keystore_password: None,
-            zone: crate::Zone::Local,
         }
     }
 }
@@ -125,7 +122,7 @@ impl Service {
                 profile: options.place.profile.clone(),
                 policy: config.policy.clone(),
                 keystore_password: options.keystore_password.clone(),
-                zone: options.zone,
+                zone: crate::Zone::Local,
                 chain: Some(Chain::new(crate::settings::rpcs(&config.rpc, &options.rpc)?.0)),
             })?)
         } else {
