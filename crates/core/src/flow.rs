@@ -471,7 +471,9 @@ impl Payer {
         let now = self.ports.clock.now();
         attempt.at_ms = now.unix_ms;
         attempt.decided_by = Some(decided_by);
-        attempt.usd_micros = quoted.usd.and_then(|u| i64::try_from(u.0).ok());
+        // An amount past i64 micro-dollars (about $9.2T) counts as the most there is, so
+        // it passes no budget.
+        attempt.usd_micros = quoted.usd.map(|u| i64::try_from(u.0).unwrap_or(i64::MAX));
         attempt.testnet = Some(quoted.testnet);
         attempt.rule_id = rule.map(|r| r.id);
         let budgets: Vec<Budget> = budget::budgets(now, *caps, rule);

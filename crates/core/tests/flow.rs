@@ -399,6 +399,22 @@ fn budgets_count_reservations_and_get_failures_back() {
 }
 
 #[test]
+fn an_amount_past_what_budgets_count_passes_no_budget() {
+    // $10 trillion: more micro-dollars than an i64 holds. It used to count as $0.
+    let vector = vector("v1-large-amount.json");
+    let (now_ms, nonce) = pinned(&vector);
+    let bed = bed(Settings::default(), Some(KEY), now_ms, nonce);
+    bed.ledger.0.lock().unwrap().controls.rules[0].limits =
+        Limits { daily: Some(Usd(1_000_000)), ..Limits::default() };
+    let mut ex = exchange(&vector);
+    ex.body =
+        String::from_utf8(ex.body).unwrap().replace("5000000000", "10000000000000000000").into();
+    let Decision::Refuse(refusal) = decide(&bed.payer, &ex) else { panic!("paid") };
+    assert_eq!(refusal.reason, Reason::Budget, "{}", refusal.text);
+    assert_eq!(bed.ledger.states(), [State::Is(Fate::Refused)]);
+}
+
+#[test]
 fn refusals_are_recorded_with_their_codes_and_nothing_is_signed() {
     let vector = vector("v2-base-sepolia-usdc.json");
     let (now_ms, nonce) = pinned(&vector);

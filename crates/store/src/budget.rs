@@ -89,11 +89,13 @@ impl Store {
             Err(error) => return Ok(Err(error)),
         };
         for (key, _) in budgets {
+            // Added here, saturating: SQLite's `+` turns an overflowing sum into a float.
+            let total = used_in(&tx, key, spending.testnet)?.saturating_add(spending.usd_micros);
             tx.prepare_cached(
                 "INSERT INTO spend (key, testnet, micros) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (key, testnet) DO UPDATE SET micros = micros + excluded.micros",
+                 ON CONFLICT (key, testnet) DO UPDATE SET micros = excluded.micros",
             )?
-            .execute(params![key, spending.testnet, spending.usd_micros])?;
+            .execute(params![key, spending.testnet, total])?;
         }
         let keys: Vec<&str> = budgets.iter().map(|(k, _)| k.as_str()).collect();
         tx.prepare_cached(

@@ -152,3 +152,16 @@ fn a_refused_signature_reserves_nothing_and_a_restart_keeps_budgets() {
     assert_eq!(reserve(&store, 2_000, &keys), None);
     assert!(reserve(&store, 1_000, &keys).is_some());
 }
+
+#[test]
+fn totals_saturate_instead_of_overflowing() {
+    let db = TempDb::new("saturate");
+    let store = Store::open(&db.path()).unwrap();
+    let unlimited = vec![("global:m:2026-11".to_owned(), None)];
+    reserve(&store, i64::MAX - 5, &unlimited).unwrap();
+    // SQLite's own `+` would make this total a float, and every later read would fail.
+    reserve(&store, 10, &unlimited).unwrap();
+    assert_eq!(store.used(&[unlimited[0].0.clone()], true).unwrap(), [i64::MAX]);
+    let capped = vec![("global:m:2026-11".to_owned(), Some(i64::MAX - 1))];
+    assert_eq!(reserve(&store, 1, &capped), None);
+}
