@@ -160,6 +160,7 @@ describe("the approval view", () => {
     button("always-confirm").click();
     expect(answers).toEqual([{ kind: "always", maxPerPayment: "0.10", dailyBudget: "1.00" }]);
     expect(q("still-asked")).toBeNull();
+    expect(q("always-scope")?.textContent).toContain("in USDC on Base Sepolia without asking");
   });
 
   it("says 'always' keeps asking on a mainnet until mainnet auto-approve is on", () => {

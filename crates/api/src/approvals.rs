@@ -240,8 +240,9 @@ impl Approvals {
         self.close(id, Resolution::Nobody).map(|_| ()).ok_or(AnswerError::NotPending(id))
     }
 
-    /// Answers prompt `id`, shown with `seen` requests waiting on it; "always" and "block"
-    /// are stored as rules for the site first. A denial answers every request on it; an
+    /// Answers prompt `id`, shown with `seen` requests waiting on it; "always" (for the
+    /// site on this network and asset) and "block" (the whole site) are stored as rules
+    /// first. A denial answers every request on it; an
     /// approval only the first `seen`, and the prompt is asked again for any that joined
     /// since (the user approved paying `seen` times, no more).
     pub fn answer(&self, id: u64, answer: Answer, seen: usize) -> Result<(), AnswerError> {
@@ -268,7 +269,15 @@ impl Approvals {
                     daily: Some(daily),
                     ..Limits::default()
                 };
-                self.payer.add_rule(&rule(Action::Allow, limits)).map_err(AnswerError::Rule)?;
+                // For the network and asset approved: the dollar limits are in that asset,
+                // and the site asking on another chain is asked again. "Block site" names
+                // the site alone, so it still beats this rule.
+                let allow = Rule {
+                    network: Some(approval.network.clone()),
+                    asset: Some(approval.asset.clone()),
+                    ..rule(Action::Allow, limits)
+                };
+                self.payer.add_rule(&allow).map_err(AnswerError::Rule)?;
             }
             Answer::Block => {
                 self.payer

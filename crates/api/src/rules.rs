@@ -6,7 +6,7 @@
 use purse_core::{
     budget::{Caps, budgets},
     money::Usd,
-    rules::{Action, Limits, Rule, normalize_host},
+    rules::{Action, Limits, Rule, normalize_host, normalize_path},
 };
 use serde::{Deserialize, Serialize};
 
@@ -110,10 +110,12 @@ impl RuleEdit {
     /// The rule it describes (id 0). Every way a rule is written (the app, `purse rules`,
     /// a rules file) is checked here.
     pub fn to_rule(&self) -> Result<Rule, Failure> {
-        let path_prefix = filled(self.path_prefix.as_ref()).map(str::to_owned);
-        if path_prefix.as_deref().is_some_and(|p| !p.starts_with('/')) {
-            return Err(Failure::Invalid("a path prefix starts with /".into()));
+        let path_prefix = filled(self.path_prefix.as_ref());
+        if path_prefix.is_some_and(|p| !p.starts_with('/') || p.contains(['?', '#'])) {
+            return Err(Failure::Invalid("a path prefix starts with / and has no ? or #".into()));
         }
+        // Stored as requests are read: `/a/./b` is `/a/b`, `%7E` is `~`.
+        let path_prefix = path_prefix.map(normalize_path);
         Ok(Rule {
             id: 0,
             host: normalize_host(&self.site).map_err(|e| Failure::Invalid(e.to_string()))?,
@@ -408,6 +410,12 @@ mod tests {
         );
         let wrong = RuleEdit { daily: Some("lots".into()), ..edit.clone() };
         assert_eq!(add(&place, &wrong).unwrap_err().code(), "invalid");
+        for bad in ["v1", "/v1?x=1", "/v1#top"] {
+            let wrong = RuleEdit { path_prefix: Some(bad.into()), ..edit.clone() };
+            assert_eq!(wrong.to_rule().unwrap_err().code(), "invalid", "{bad}");
+        }
+        let spelled = RuleEdit { path_prefix: Some("/v1/./%7Euser/x/..".into()), ..edit.clone() };
+        assert_eq!(spelled.to_rule().unwrap().path_prefix.as_deref(), Some("/v1/~user/"));
         assert_eq!(update(&place, id + 1, &edit).unwrap_err().code(), "not-found");
         remove(&place, id).unwrap();
         assert!(list(&place, crate::Zone::Fixed(0), crate::now_ms()).unwrap().is_empty());

@@ -325,6 +325,9 @@ async fn always_becomes_a_rule_and_never_blocks_the_site() {
     assert_eq!(rules.len(), 1);
     assert_eq!((rules[0].host.as_str(), rules[0].action), ("127.0.0.1", Action::Allow));
     assert_eq!(rules[0].limits.max_per_payment, Some(Usd(5_000)));
+    // For the network and asset approved only.
+    assert_eq!(rules[0].network.as_deref(), Some(pending.approval.network.as_str()));
+    assert_eq!(rules[0].asset.as_deref(), Some(pending.approval.asset.as_str()));
 
     let above = {
         let hook = hook.clone();
@@ -338,7 +341,8 @@ async fn always_becomes_a_rule_and_never_blocks_the_site() {
     );
     approvals.answer(pending.id, Answer::Block, 1).unwrap();
     assert!(reason(&above.await.unwrap()).starts_with("denied; you blocked 127.0.0.1"));
-    // Blocked: refused without asking, however small.
+    // Blocked: refused without asking, however small, though the "always" rule that names
+    // the network and asset is narrower.
     assert!(reason(&run(&hook, "127.0.0.1", "1").await).starts_with("denied; rule 2 denies"));
 }
 

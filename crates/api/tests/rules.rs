@@ -127,7 +127,7 @@ fn a_wrong_file_adds_nothing() {
     let text = "[[rule]]\nsite = \"a.com\"\naction = \"allow\"\npath = \"v1\"\n";
     assert_eq!(
         rules::import_toml(&place, text).unwrap_err().to_string(),
-        "a path prefix starts with /"
+        "a path prefix starts with / and has no ? or #"
     );
     assert!(listed(&place).is_empty());
     let text = "[[rule]]\nsite = \" a.com \"\naction = \" allow \"\nnetwork = \" base \"\nmax = \"none\"\ndaily = \" $2 \"\n";

@@ -130,7 +130,7 @@ pub(crate) enum RulesCommand {
         #[command(flatten)]
         place: Place,
     },
-    /// The rules, most specific last.
+    /// The rules, in the order they were added.
     List {
         /// As JSON.
         #[arg(long)]

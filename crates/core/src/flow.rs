@@ -334,9 +334,10 @@ impl Payer {
         let network = quoted.offer.network.caip2();
         let asset = quoted.offer.asset.to_checksum(None);
         let pay_to = quoted.offer.pay_to.to_checksum(None);
+        let path = rules::normalize_path(request.uri.path());
         let target = Target {
             host: &attempt.host,
-            path: request.uri.path(),
+            path: &path,
             network: &network,
             asset: &asset,
             pay_to: &pay_to,

@@ -2,9 +2,11 @@
 //!
 //! A rule matches a site (a host, `*.example.com`, or `*`, and an optional path prefix)
 //! and optionally a network, an asset and a payee. The most specific matching rule wins:
-//! an exact host over a wildcard, a longer wildcard over a shorter one, a longer path
-//! prefix, then more of network / asset / payee named; between equals, the more cautious
-//! action (deny, then ask, then allow). When no rule matches, Purse asks.
+//! an exact host over a wildcard, a longer wildcard over a shorter one, then a deny rule
+//! that names nothing but the site (what "Block site" makes: it blocks the site, whatever
+//! narrower rules say for it), a longer path prefix, then more of network / asset / payee
+//! named; between equals, the more cautious action (deny, then ask, then allow). When no
+//! rule matches, Purse asks.
 
 use std::{fmt, str::FromStr};
 
@@ -92,7 +94,7 @@ pub struct Rule {
 pub struct Target<'a> {
     /// The request's host, lowercase.
     pub host: &'a str,
-    /// The request's path.
+    /// The request's path, normalized by [`normalize_path`].
     pub path: &'a str,
     /// CAIP-2 network id.
     pub network: &'a str,
@@ -127,6 +129,63 @@ pub fn normalize_host(pattern: &str) -> Result<String, RuleError> {
     }
 }
 
+/// A request path as the server will most likely read it, so that a rule's path prefix
+/// cannot be dodged by spelling: percent-escapes of unreserved characters decoded (`%61`
+/// is `a`, `%2E` is `.`), other escapes in upper case, and `.` and `..` segments removed
+/// (RFC 3986, 6.2.2 and 5.2.4). `/free/../paid` is `/paid`.
+pub fn normalize_path(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut decoded = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escape = (bytes[i] == b'%')
+            .then(|| path.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escape {
+            Some(b) if b.is_ascii_alphanumeric() || b"-._~".contains(&b) => {
+                decoded.push(char::from(b));
+                i += 3;
+            }
+            Some(_) => {
+                decoded.push('%');
+                decoded.push_str(&path[i + 1..i + 3].to_ascii_uppercase());
+                i += 3;
+            }
+            None => {
+                let c = path[i..].chars().next().unwrap_or_default();
+                decoded.push(c);
+                i += c.len_utf8().max(1);
+            }
+        }
+    }
+    let mut segments: Vec<&str> = Vec::new();
+    let mut parts = decoded.split('/').skip(usize::from(decoded.starts_with('/'))).peekable();
+    while let Some(segment) = parts.next() {
+        let last = parts.peek().is_none();
+        match segment {
+            "." | ".." => {
+                if segment == ".." {
+                    segments.pop();
+                }
+                // `/a/b/..` is the directory `/a/`.
+                if last {
+                    segments.push("");
+                }
+            }
+            other => segments.push(other),
+        }
+    }
+    format!("/{}", segments.join("/"))
+}
+
+/// Whether `prefix` covers `path` at a segment boundary: `/v1` covers `/v1` and `/v1/x`
+/// but not `/v10`; `/v1/` covers what is under it.
+fn path_covers(prefix: &str, path: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || prefix.ends_with('/') || rest.starts_with('/'))
+}
+
 impl Rule {
     fn host_matches(&self, host: &str) -> bool {
         match self.host.strip_prefix("*.") {
@@ -146,14 +205,24 @@ impl Rule {
             wanted.as_deref().is_none_or(|w| w.eq_ignore_ascii_case(actual))
         };
         self.host_matches(target.host)
-            && self.path_prefix.as_deref().is_none_or(|p| target.path.starts_with(p))
+            && self.path_prefix.as_deref().is_none_or(|p| path_covers(p, target.path))
             && same(&self.network, target.network)
             && same(&self.asset, target.asset)
             && same(&self.pay_to, target.pay_to)
     }
 
+    /// A deny rule that names only its site: no narrower rule for the same site overrides
+    /// it (a more specific host still does).
+    fn blocks_site(&self) -> bool {
+        self.action == Action::Deny
+            && self.path_prefix.is_none()
+            && self.network.is_none()
+            && self.asset.is_none()
+            && self.pay_to.is_none()
+    }
+
     /// Higher is more specific.
-    fn specificity(&self) -> (u8, usize, usize, usize) {
+    fn specificity(&self) -> (u8, usize, bool, usize, usize) {
         let host = match &self.host {
             h if h == "*" => (0, 0),
             h if h.starts_with("*.") => (1, h.len()),
@@ -161,7 +230,8 @@ impl Rule {
         };
         let named =
             [&self.network, &self.asset, &self.pay_to].iter().filter(|f| f.is_some()).count();
-        (host.0, host.1, self.path_prefix.as_deref().map_or(0, str::len), named)
+        let path = self.path_prefix.as_deref().map_or(0, str::len);
+        (host.0, host.1, self.blocks_site(), path, named)
     }
 }
 
@@ -222,6 +292,70 @@ mod tests {
         }
         for bad in ["", "*.", "a..b", "exa mple.com", "**.x"] {
             assert!(normalize_host(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn paths_are_normalized_and_prefixes_end_at_a_segment() {
+        for (path, normalized) in [
+            ("", "/"),
+            ("/", "/"),
+            ("/v1/weather", "/v1/weather"),
+            ("/free/../paid", "/paid"),
+            ("/free/%2e%2E/paid", "/paid"),
+            ("/./a/./b/.", "/a/b/"),
+            ("/a/b/..", "/a/"),
+            ("/../../a", "/a"),
+            ("/%61dmin", "/admin"),
+            ("/a%2fb", "/a%2Fb"),
+            ("/a%zz%4", "/a%zz%4"),
+            ("/caf\u{e9}/%C3%A9", "/caf\u{e9}/%C3%A9"),
+            ("/a//b", "/a//b"),
+        ] {
+            assert_eq!(normalize_path(path), normalized, "{path}");
+        }
+        let mut prefixed = rule(1, "api.example.com", Action::Deny);
+        for (prefix, path, expected) in [
+            ("/v1", "/v1", true),
+            ("/v1", "/v1/weather", true),
+            ("/v1", "/v10/weather", false),
+            ("/v1/", "/v1/weather", true),
+            ("/v1/", "/v1", false),
+            ("/", "/anything", true),
+            ("/admin", &normalize_path("/free/../%61dmin/users"), true),
+        ] {
+            prefixed.path_prefix = Some(prefix.into());
+            let target = Target { path, ..TARGET };
+            assert_eq!(prefixed.matches(&target), expected, "{prefix} {path}");
+        }
+    }
+
+    #[test]
+    fn blocking_a_site_beats_narrower_rules_for_it_but_not_a_more_specific_host() {
+        let block = rule(1, "api.example.com", Action::Deny);
+        let mut on_path = rule(2, "api.example.com", Action::Allow);
+        on_path.path_prefix = Some("/v1/".into());
+        let mut pinned = rule(3, "api.example.com", Action::Allow);
+        pinned.network = Some(TARGET.network.into());
+        pinned.asset = Some(TARGET.asset.into());
+        let mut deny_path = rule(4, "api.example.com", Action::Deny);
+        deny_path.path_prefix = Some("/v1/".into());
+        let table: [(Vec<Rule>, i64); 5] = [
+            (vec![on_path.clone(), block.clone()], 1),
+            (vec![pinned.clone(), block.clone()], 1),
+            // A deny that names a path is an exception like any other, not a block.
+            (vec![rule(5, "api.example.com", Action::Allow), deny_path], 4),
+            (vec![on_path, pinned, rule(6, "*.example.com", Action::Deny)], 2),
+            (
+                vec![
+                    rule(7, "*.example.com", Action::Deny),
+                    rule(8, "api.example.com", Action::Allow),
+                ],
+                8,
+            ),
+        ];
+        for (rules, expected) in table {
+            assert_eq!(select(&rules, &TARGET).map(|r| r.id), Some(expected), "{rules:?}");
         }
     }
 
