@@ -58,6 +58,28 @@ impl PayingHook {
         }
     }
 
+    /// [`Self::answered`] on a blocking thread, as decisions are: recording waits on
+    /// purse.db's lock when someone else holds it. If that thread fails, the row stays
+    /// `signed`, which the next start reconciles.
+    async fn answered_off_runtime(
+        &self,
+        request: &RequestSnapshot,
+        ticket: u64,
+        outcome: Result<(StatusCode, HeaderMap), String>,
+    ) {
+        let (hook, request) = (self.clone(), request.clone());
+        let runtime = tokio::runtime::Handle::current();
+        let recorded = tokio::task::spawn_blocking(move || {
+            // The confirmer's task goes on the proxy's runtime, not this thread's.
+            let _entered = runtime.enter();
+            let outcome = outcome.as_ref().map(|(status, h)| (*status, h)).map_err(String::as_str);
+            hook.answered(&request, ticket, outcome);
+        });
+        if let Err(error) = recorded.await {
+            tracing::error!(%error, ticket, "a paid request's answer was not recorded");
+        }
+    }
+
     /// Runs `work` on the payer on a blocking thread: a decision may wait on the keychain
     /// (its unlock prompt) or on purse.db's lock, and the proxy's runtime, often one thread,
     /// serves every other connection meanwhile. A decision that panicked pays nothing.
@@ -169,12 +191,14 @@ impl PaymentHook for PayingHook {
         ticket: u64,
         outcome: Result<(StatusCode, &'a HeaderMap), &'a str>,
     ) -> HookFuture<'a, ()> {
-        self.answered(request, ticket, outcome);
-        Box::pin(async {})
+        let outcome = outcome.map(|(status, h)| (status, h.clone())).map_err(str::to_owned);
+        Box::pin(self.answered_off_runtime(request, ticket, outcome))
     }
 
     fn on_abandoned(&self, request: &RequestSnapshot, ticket: u64) {
-        // Recorded as a paid request with no answer (`unsure`), and followed on chain.
+        // Recorded as a paid request with no answer (`unsure`), and followed on chain. Here,
+        // on the runtime: it runs from a drop, and a task spawned now might never run at
+        // shutdown, leaving the row `signed`.
         self.answered(request, ticket, Err("the client went away before it came"));
     }
 }

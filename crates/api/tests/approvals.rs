@@ -439,3 +439,35 @@ async fn a_decision_waiting_for_purse_db_leaves_the_runtime_free() {
     let verdict = deciding.await.unwrap();
     assert!(reason(&verdict).starts_with("denied; no rule allows"), "{}", reason(&verdict));
 }
+
+#[tokio::test]
+async fn recording_a_paid_answer_waits_for_purse_db_off_the_runtime() {
+    let bed = bed("busy-answer", 60);
+    let store = Store::open(&bed.dir.join("purse.db")).unwrap();
+    store.add_rule(&allow("127.0.0.1"), 0).unwrap();
+    let hook = Arc::new(bed.wallet.hook());
+    let Verdict::Resend { ticket, .. } = run(&hook, "127.0.0.1", "1000").await else { panic!() };
+    let other = rusqlite::Connection::open(bed.dir.join("purse.db")).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let recording = {
+        let hook = hook.clone();
+        tokio::spawn(async move {
+            let settled = base64::engine::general_purpose::STANDARD.encode(
+                r#"{"success":true,"transaction":"0xcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd","network":"eip155:84532"}"#,
+            );
+            let mut headers = HeaderMap::new();
+            headers.insert("payment-response", HeaderValue::from_str(&settled).unwrap());
+            hook.on_resent(&request("127.0.0.1"), ticket, Ok((StatusCode::OK, &headers))).await;
+        })
+    };
+    // The runtime (one thread, as the proxy's) goes on serving while the answer waits to
+    // be written.
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!recording.is_finished(), "recording waits for the lock, off the runtime");
+    other.execute_batch("COMMIT").unwrap();
+    recording.await.unwrap();
+    let row = store.payment(i64::try_from(ticket).unwrap()).unwrap().unwrap();
+    assert_eq!(row.status, purse_store::Status::Settled);
+}
