@@ -193,18 +193,34 @@ impl Accounts {
     }
 
     /// `account`'s key: from the keychain, or from its keystore file opened with
-    /// `source_password`.
+    /// `source_password`. A key that is not the account's (its keystore file was replaced)
+    /// is refused, so an export never writes another account's key under this one's name.
     pub fn unlock(
         &self,
         account: &Account,
         source_password: Option<&Secret>,
     ) -> Result<PrivateKeySigner, Failure> {
+        let address = parse_address(&account.address)?;
+        let signer = self.read_key(account, address, source_password)?;
+        if signer.address() != address {
+            return Err(Failure::Invalid(format!(
+                "the key stored for {address} belongs to {}",
+                signer.address()
+            )));
+        }
+        Ok(signer)
+    }
+
+    fn read_key(
+        &self,
+        account: &Account,
+        address: Address,
+        source_password: Option<&Secret>,
+    ) -> Result<PrivateKeySigner, Failure> {
         match &account.storage {
-            KeyStorage::Keychain => {
-                self.keychain.account(parse_address(&account.address)?)?.ok_or_else(|| {
-                    Failure::NotFound(format!("the keychain holds no key for {}", account.address))
-                })
-            }
+            KeyStorage::Keychain => self.keychain.account(address)?.ok_or_else(|| {
+                Failure::NotFound(format!("the keychain holds no key for {}", account.address))
+            }),
             KeyStorage::Keystore(file) => {
                 let source = source_password.ok_or_else(|| {
                     Failure::Invalid(format!("{file} needs its password to be read"))

@@ -41,3 +41,29 @@ fn an_exported_keystore_imports_into_the_keychain() {
     accounts.remove(&address).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_keystore_holding_another_accounts_key_exports_nothing() {
+    let dir = std::env::temp_dir().join(format!("purse-api-swapped-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let place = DataDir::resolve(Some(dir.clone()), "api-swapped").unwrap();
+    let password = Secret::new("pw".into());
+    let account = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x31)).unwrap();
+    let other = PrivateKeySigner::from_bytes(&B256::repeat_byte(0x32)).unwrap();
+    // The account's keystore file was replaced by one holding another key.
+    let file = dir.join("account.json");
+    purse_keys::write_keystore(&file, &other, &password).unwrap();
+    let address = account.address().to_checksum(None);
+    let store = purse_store::Store::open(&place.path("purse.db")).unwrap();
+    store
+        .add_account(&address, None, &KeyStorage::Keystore(file.display().to_string()), 0)
+        .unwrap();
+
+    let accounts = Accounts::open(&place).unwrap();
+    let out = dir.join("backup.json");
+    let refused = accounts.export_keystore(&address, &out, &password, Some(&password)).unwrap_err();
+    assert_eq!(refused.code(), "invalid");
+    assert!(refused.to_string().contains(&format!("belongs to {}", other.address())), "{refused}");
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
