@@ -210,6 +210,9 @@ export interface RuleView {
   id: number;
   rule: RuleEdit;
   budgets: BudgetUse[];
+  /** The network's and asset's names, when the rule names ones Purse knows. */
+  networkName: string | null;
+  assetSymbol: string | null;
 }
 
 /** The global caps, dollars (`null`: no cap). */

@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { blankRule, cleanRule, importText, limitsText, matchText, useText } from "../src/lib/rules";
+import { blankRule, cleanRule, importText, limitsText, matchText, matchTitle, useText } from "../src/lib/rules";
 
 describe("the rules view's words", () => {
   it("says what a rule matches and allows", () => {
     const rule = { ...blankRule(), site: "api.example.com", pathPrefix: "/v1/", network: "eip155:8453" };
     expect(matchText(rule)).toBe("api.example.com/v1/ · eip155:8453");
+    const pinned = { ...rule, asset: "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913" };
+    expect(matchText(pinned)).toBe("api.example.com/v1/ · eip155:8453 · asset 0x8335…2913");
+    expect(matchText(pinned, { networkName: "Base", assetSymbol: "USDC" })).toBe("api.example.com/v1/ · Base · USDC");
+    expect(matchTitle(pinned)).toBe("api.example.com/v1/\neip155:8453\n0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913");
     expect(limitsText(rule)).toBe("≤ $0.10 each · $1.00 a day");
     expect(limitsText({ ...rule, action: "deny" })).toBe("");
     expect(limitsText({ ...rule, maxPerPayment: null, daily: null })).toBe("no limit");

@@ -99,6 +99,29 @@ pub struct RuleView {
     pub rule: RuleEdit,
     /// Its budgets that have a limit, with what they used.
     pub budgets: Vec<BudgetUse>,
+    /// The network's name (`Base Sepolia`), when the rule names a network Purse knows.
+    pub network_name: Option<String>,
+    /// The asset's ticker (`USDC`), when the rule names an asset Purse knows.
+    pub asset_symbol: Option<String>,
+}
+
+/// What people call `rule`'s network and asset, when Purse knows them.
+fn names(rule: &Rule) -> (Option<String>, Option<String>) {
+    use purse_x402::registry;
+    let network = rule.network.as_deref().and_then(registry::network_by_caip2);
+    let asset = rule.asset.as_deref().and_then(|asset| {
+        let address = asset.parse().ok()?;
+        match network {
+            Some(network) => registry::asset(network.chain_id, address),
+            // Any network: named when every network knows it by the same ticker.
+            None => {
+                let mut known = registry::assets().iter().filter(|a| a.address == address);
+                let first = known.next()?;
+                known.all(|a| a.symbol == first.symbol).then_some(first)
+            }
+        }
+    });
+    (network.map(|n| n.name.to_owned()), asset.map(|a| a.symbol.to_owned()))
 }
 
 /// An optional match: empty or `none` is any.
@@ -180,7 +203,14 @@ pub fn list(place: &DataDir, zone: crate::Zone, now_ms: i64) -> Result<Vec<RuleV
                     testnet: spent(t),
                 })
                 .collect();
-            Ok(RuleView { id: rule.id, rule: RuleEdit::of(&rule), budgets })
+            let (network_name, asset_symbol) = names(&rule);
+            Ok(RuleView {
+                id: rule.id,
+                rule: RuleEdit::of(&rule),
+                budgets,
+                network_name,
+                asset_symbol,
+            })
         })
         .collect()
 }
@@ -392,6 +422,10 @@ mod tests {
         assert_eq!(view.id, id);
         assert_eq!(view.rule.site, "api.example.com");
         assert_eq!(view.rule.network.as_deref(), Some("eip155:84532"));
+        assert_eq!(
+            (view.network_name.as_deref(), view.asset_symbol.as_deref()),
+            (Some("Base Sepolia"), None)
+        );
         assert_eq!(view.rule.path_prefix, None);
         assert_eq!(view.rule.max_per_payment.as_deref(), Some("0.10"));
         assert_eq!(
@@ -403,6 +437,13 @@ mod tests {
                 testnet: "0.00".into()
             }]
         );
+        let usdc = "0x036CbD53842c5426634e7929541eC2318f3dCF7e";
+        for network in [Some("base-sepolia".into()), None] {
+            let pinned = RuleEdit { network, asset: Some(usdc.into()), ..edit.clone() };
+            update(&place, id, &pinned).unwrap();
+            let view = &list(&place, crate::Zone::Fixed(0), crate::now_ms()).unwrap()[0];
+            assert_eq!(view.asset_symbol.as_deref(), Some("USDC"));
+        }
         update(&place, id, &RuleEdit { action: "deny".into(), ..edit.clone() }).unwrap();
         assert_eq!(
             list(&place, crate::Zone::Fixed(0), crate::now_ms()).unwrap()[0].rule.action,

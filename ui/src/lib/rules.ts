@@ -2,7 +2,7 @@
 // much of each budget it used today, and what an import or export came to.
 
 import type { BudgetUse, IpcError, RuleEdit } from "../ipc";
-import { formatUsd } from "./format";
+import { formatUsd, shortAddress } from "./format";
 
 /** A new rule's form: allow one site, $0.10 a payment, $1.00 a day. */
 export function blankRule(): RuleEdit {
@@ -21,13 +21,27 @@ export function blankRule(): RuleEdit {
   };
 }
 
-/** What a rule matches, in a line: `api.example.com/v1/ · eip155:8453 · to 0x12…`. */
-export function matchText(rule: RuleEdit): string {
+/** What a rule matches, in a line: `api.example.com/v1/ · Base · USDC · to 0x1234…`, with
+ * the network's and asset's names when Purse knows them (the full id is in the title). */
+export function matchText(rule: RuleEdit, names: Names = {}): string {
   const parts = [rule.site + (rule.pathPrefix ?? "")];
-  if (rule.network) parts.push(rule.network);
-  if (rule.asset) parts.push(`asset ${rule.asset.slice(0, 6)}…`);
-  if (rule.payTo) parts.push(`to ${rule.payTo.slice(0, 6)}…`);
+  if (rule.network) parts.push(names.networkName ?? rule.network);
+  if (rule.asset) parts.push(names.assetSymbol ?? `asset ${shortAddress(rule.asset)}`);
+  if (rule.payTo) parts.push(`to ${shortAddress(rule.payTo)}`);
   return parts.join(" · ");
+}
+
+/** A rule's network and asset as people name them (from `RuleView`). */
+export interface Names {
+  networkName?: string | null;
+  assetSymbol?: string | null;
+}
+
+/** Everything a rule matches, ids in full: the table cell's title. */
+export function matchTitle(rule: RuleEdit): string {
+  return [rule.site + (rule.pathPrefix ?? ""), rule.network, rule.asset, rule.payTo && `to ${rule.payTo}`]
+    .filter(Boolean)
+    .join("\n");
 }
 
 /** An allow rule's limits in words: `≤ $0.10 each · $1.00 a day`. */
