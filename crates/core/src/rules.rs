@@ -94,7 +94,7 @@ pub struct Rule {
 pub struct Target<'a> {
     /// The request's host, lowercase.
     pub host: &'a str,
-    /// The request's path, normalized by [`normalize_path`].
+    /// The request's path, one of its readings ([`path_readings`]).
     pub path: &'a str,
     /// CAIP-2 network id.
     pub network: &'a str,
@@ -129,11 +129,30 @@ pub fn normalize_host(pattern: &str) -> Result<String, RuleError> {
     }
 }
 
-/// A request path as the server will most likely read it, so that a rule's path prefix
-/// cannot be dodged by spelling: percent-escapes of unreserved characters decoded (`%61`
-/// is `a`, `%2E` is `.`), other escapes in upper case, and `.` and `..` segments removed
-/// (RFC 3986, 6.2.2 and 5.2.4). `/free/../paid` is `/paid`.
+/// A path in RFC 3986's normal form (6.2.2, 5.2.4), so that a rule's prefix and a request's
+/// path compare however either is spelled: escapes of unreserved characters decoded (`%61`
+/// is `a`, `%2E` is `.`), other escapes in upper case, what a path cannot hold as it is
+/// (non-ASCII, spaces) escaped as UTF-8, and `.` and `..` segments removed. `/free/../paid`
+/// is `/paid`; `/café` is `/caf%C3%A9`.
 pub fn normalize_path(path: &str) -> String {
+    normalize(path, false)
+}
+
+/// The ways a server may read a request's path, for [`select_read`]: as sent (Express and
+/// hyper-based servers route on it), normalized ([`normalize_path`]), and as nginx reads it
+/// (`%2F` decoded to `/` and runs of `/` merged as well). Without repeats; the first is the
+/// path as sent.
+pub fn path_readings(path: &str) -> Vec<String> {
+    let mut readings = vec![path.to_owned()];
+    for reading in [normalize(path, false), normalize(path, true)] {
+        if !readings.contains(&reading) {
+            readings.push(reading);
+        }
+    }
+    readings
+}
+
+fn normalize(path: &str, like_nginx: bool) -> String {
     let bytes = path.as_bytes();
     let mut decoded = String::with_capacity(path.len());
     let mut i = 0;
@@ -141,23 +160,28 @@ pub fn normalize_path(path: &str) -> String {
         let escape = (bytes[i] == b'%')
             .then(|| path.get(i + 1..i + 3))
             .flatten()
+            .filter(|hex| hex.bytes().all(|b| b.is_ascii_hexdigit()))
             .and_then(|hex| u8::from_str_radix(hex, 16).ok());
         match escape {
             Some(b) if b.is_ascii_alphanumeric() || b"-._~".contains(&b) => {
                 decoded.push(char::from(b));
-                i += 3;
             }
-            Some(_) => {
-                decoded.push('%');
-                decoded.push_str(&path[i + 1..i + 3].to_ascii_uppercase());
-                i += 3;
-            }
+            Some(b'/') if like_nginx => decoded.push('/'),
+            Some(b) => decoded.push_str(&format!("%{b:02X}")),
             None => {
                 let c = path[i..].chars().next().unwrap_or_default();
-                decoded.push(c);
-                i += c.len_utf8().max(1);
+                if c.is_ascii_graphic() {
+                    decoded.push(c);
+                } else {
+                    for b in c.to_string().bytes() {
+                        decoded.push_str(&format!("%{b:02X}"));
+                    }
+                }
+                i += c.len_utf8();
+                continue;
             }
         }
+        i += 3;
     }
     let mut segments: Vec<&str> = Vec::new();
     let mut parts = decoded.split('/').skip(usize::from(decoded.starts_with('/'))).peekable();
@@ -173,6 +197,8 @@ pub fn normalize_path(path: &str) -> String {
                     segments.push("");
                 }
             }
+            // nginx merges `//` (its merge_slashes, on by default).
+            "" if like_nginx && !last => {}
             other => segments.push(other),
         }
     }
@@ -181,8 +207,10 @@ pub fn normalize_path(path: &str) -> String {
 
 /// Whether `prefix` covers `path` at a segment boundary: `/v1` covers `/v1` and `/v1/x`
 /// but not `/v10`; `/v1/` covers what is under it.
+/// The prefix is normalized first, as rules stored before prefixes were may not be.
 fn path_covers(prefix: &str, path: &str) -> bool {
-    path.strip_prefix(prefix)
+    let prefix = normalize_path(prefix);
+    path.strip_prefix(prefix.as_str())
         .is_some_and(|rest| rest.is_empty() || prefix.ends_with('/') || rest.starts_with('/'))
 }
 
@@ -243,6 +271,24 @@ pub fn select<'r>(rules: &'r [Rule], target: &Target<'_>) -> Option<&'r Rule> {
         .filter(|rule| rule.matches(target))
         // Max specificity; among equals the smallest action (deny < ask < allow).
         .max_by(|a, b| a.specificity().cmp(&b.specificity()).then_with(|| b.action.cmp(&a.action)))
+}
+
+/// The rule that decides `target` when its path can be read in several ways (`paths`,
+/// from [`path_readings`]): the one every reading selects. When they disagree, the most
+/// cautious: a deny rule that any reading selects, else an ask rule, else none (Purse
+/// asks), so no spelling of a path dodges a deny or stretches an allow.
+pub fn select_read<'r>(
+    rules: &'r [Rule],
+    target: &Target<'_>,
+    paths: &[String],
+) -> Option<&'r Rule> {
+    let chosen: Vec<Option<&Rule>> =
+        paths.iter().map(|path| select(rules, &Target { path, ..*target })).collect();
+    let first = chosen.first().copied().flatten();
+    if chosen.iter().all(|c| *c == first) {
+        return first;
+    }
+    chosen.into_iter().flatten().filter(|r| r.action != Action::Allow).min_by_key(|r| r.action)
 }
 
 #[cfg(test)]
@@ -309,7 +355,8 @@ mod tests {
             ("/%61dmin", "/admin"),
             ("/a%2fb", "/a%2Fb"),
             ("/a%zz%4", "/a%zz%4"),
-            ("/caf\u{e9}/%C3%A9", "/caf\u{e9}/%C3%A9"),
+            ("/caf\u{e9}/%c3%a9", "/caf%C3%A9/%C3%A9"),
+            ("/a b/%+5", "/a%20b/%+5"),
             ("/a//b", "/a//b"),
         ] {
             assert_eq!(normalize_path(path), normalized, "{path}");
@@ -328,6 +375,36 @@ mod tests {
             let target = Target { path, ..TARGET };
             assert_eq!(prefixed.matches(&target), expected, "{prefix} {path}");
         }
+    }
+
+    #[test]
+    fn every_reading_of_a_path_must_agree_or_the_most_cautious_rule_decides() {
+        let prefixed = |id, prefix: &str, action| Rule {
+            path_prefix: Some(prefix.into()),
+            ..rule(id, "api.example.com", action)
+        };
+        let rules = [prefixed(1, "/premium/", Action::Deny), prefixed(2, "/cheap/", Action::Allow)];
+        let decided = |path: &str| {
+            select_read(&rules, &Target { path: "", ..TARGET }, &path_readings(path)).map(|r| r.id)
+        };
+        // Express serves `/premium/../x` under /premium; RFC 3986 reads it as /x.
+        assert_eq!(decided("/premium/../anything"), Some(1));
+        // Read as /cheap/x by one server and as /premium/../cheap/x by another: denied.
+        assert_eq!(decided("/premium/../cheap/x"), Some(1));
+        // /cheap/x by one, /other/../cheap/x by another: not every reading allows, so asked.
+        assert_eq!(decided("/other/../cheap/x"), None);
+        // nginx decodes %2F and merges slashes.
+        for path in ["//premium/x", "/premium%2Fx", "/free%2F..%2Fpremium%2Fx", "/%70remium/x"] {
+            assert_eq!(decided(path), Some(1), "{path}");
+        }
+        assert_eq!(decided("/cheap/report"), Some(2));
+        assert_eq!(decided("/other"), None);
+        assert_eq!(path_readings("/cheap/report"), ["/cheap/report"]);
+        // A prefix stored before prefixes were normalized still matches.
+        let old = [prefixed(3, "/%7euser/", Action::Deny)];
+        let target = Target { path: "", ..TARGET };
+        let read = path_readings("/~user/x");
+        assert_eq!(select_read(&old, &target, &read).map(|r| r.id), Some(3));
     }
 
     #[test]
