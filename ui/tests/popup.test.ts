@@ -160,7 +160,7 @@ describe("the approval view", () => {
     button("always-confirm").click();
     expect(answers).toEqual([{ kind: "always", maxPerPayment: "0.10", dailyBudget: "1.00" }]);
     expect(q("still-asked")).toBeNull();
-    expect(q("always-scope")?.textContent).toContain("in USDC on Base Sepolia without asking");
+    expect(q("always-scope")?.textContent).toContain("A rule for api.example.com in USDC on Base Sepolia");
   });
 
   it("says 'always' keeps asking on a mainnet until mainnet auto-approve is on", () => {
@@ -174,6 +174,19 @@ describe("the approval view", () => {
     button("always").click();
     flushSync();
     expect(q("still-asked")?.textContent).toContain("[policy] mainnets = true");
+  });
+
+  it("says 'always' keeps asking for an asset that is not a known dollar", () => {
+    component = mount(Approval, {
+      target: document.body,
+      props: { request: request(6, { usd: null, alwaysPays: false }), onanswer: () => {} },
+    });
+    flushSync();
+    vi.advanceTimersByTime(900);
+    flushSync();
+    button("always").click();
+    flushSync();
+    expect(q("still-asked")?.textContent).toContain("only USD stablecoins");
   });
 
   it("arms approve again after the delay whenever the popup comes back on screen", () => {

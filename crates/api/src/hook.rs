@@ -68,10 +68,9 @@ impl PayingHook {
         outcome: Result<(StatusCode, HeaderMap), String>,
     ) {
         let (hook, request) = (self.clone(), request.clone());
-        let runtime = tokio::runtime::Handle::current();
+        // Tokio's blocking threads run in their runtime's context: the confirmer's task
+        // `answered` spawns goes on the proxy's runtime.
         let recorded = tokio::task::spawn_blocking(move || {
-            // The confirmer's task goes on the proxy's runtime, not this thread's.
-            let _entered = runtime.enter();
             let outcome = outcome.as_ref().map(|(status, h)| (*status, h)).map_err(String::as_str);
             hook.answered(&request, ticket, outcome);
         });

@@ -69,8 +69,9 @@ pub struct PromptView {
     pub suggested_max: String,
     /// … and the daily budget (dollars).
     pub suggested_daily: String,
-    /// Whether an allow rule pays on this payment's network without asking: off for
-    /// mainnets until `[policy] mainnets` turns it on, so "always" would still ask.
+    /// Whether an allow rule pays this payment's like without asking: not on mainnets
+    /// until `[policy] mainnets` turns them on, nor in an asset that is not a dollar Purse
+    /// knows; then "always" would still ask.
     pub always_pays: bool,
 }
 
@@ -111,7 +112,7 @@ pub fn view(pending: &Pending, policy: &Policy) -> PromptView {
             .collect(),
         suggested_max: max.decimal(),
         suggested_daily: default_daily.max(max).decimal(),
-        always_pays: if a.testnet { policy.testnets } else { policy.mainnets },
+        always_pays: a.usd.is_some() && if a.testnet { policy.testnets } else { policy.mainnets },
     }
 }
 
@@ -278,5 +279,9 @@ mod tests {
         mainnet.approval.testnet = false;
         assert!(!super::view(&mainnet, &policy).always_pays);
         assert!(super::view(&mainnet, &Policy { mainnets: true, ..policy }).always_pays);
+        // Nor in an asset that is not a known dollar, since rules count dollars.
+        let mut token = pending(Some(1_000));
+        token.approval.usd = None;
+        assert!(!super::view(&token, &policy).always_pays);
     }
 }
