@@ -334,15 +334,14 @@ impl Payer {
         let network = quoted.offer.network.caip2();
         let asset = quoted.offer.asset.to_checksum(None);
         let pay_to = quoted.offer.pay_to.to_checksum(None);
-        let paths = rules::path_readings(request.uri.path());
         let target = Target {
             host: &attempt.host,
-            path: &paths[0],
+            path: request.uri.path(),
             network: &network,
             asset: &asset,
             pay_to: &pay_to,
         };
-        let rule = rules::select_read(&controls.rules, &target, &paths);
+        let rule = rules::select(&controls.rules, &target);
         let payee = self.ports.ledger.payee(&attempt.host, &pay_to).map_err(Refusal::history)?;
         let facts = Facts { host: &attempt.host, usd: quoted.usd, testnet: quoted.testnet, payee };
         let decided_by = rule.map_or_else(|| "policy".to_owned(), |r| format!("rule {}", r.id));

@@ -94,7 +94,7 @@ pub struct Rule {
 pub struct Target<'a> {
     /// The request's host, lowercase.
     pub host: &'a str,
-    /// The request's path, one of its readings ([`path_readings`]).
+    /// The request's path, as sent.
     pub path: &'a str,
     /// CAIP-2 network id.
     pub network: &'a str,
@@ -138,7 +138,7 @@ pub fn normalize_path(path: &str) -> String {
     normalize(path, false)
 }
 
-/// The ways a server may read a request's path, for [`select_read`]: as sent (Express and
+/// The ways a server may read a request's path, for [`select`]: as sent (Express and
 /// hyper-based servers route on it), normalized ([`normalize_path`]), and as nginx reads it
 /// (`%2F` decoded to `/` and runs of `/` merged as well). Without repeats; the first is the
 /// path as sent.
@@ -263,9 +263,8 @@ impl Rule {
     }
 }
 
-/// The rule that decides `target`: the most specific match, the more cautious between
-/// equals. `None`: no rule matches, so Purse asks.
-pub fn select<'r>(rules: &'r [Rule], target: &Target<'_>) -> Option<&'r Rule> {
+/// The most specific rule matching `target` as it stands, the more cautious between equals.
+fn most_specific<'r>(rules: &'r [Rule], target: &Target<'_>) -> Option<&'r Rule> {
     rules
         .iter()
         .filter(|rule| rule.matches(target))
@@ -273,17 +272,16 @@ pub fn select<'r>(rules: &'r [Rule], target: &Target<'_>) -> Option<&'r Rule> {
         .max_by(|a, b| a.specificity().cmp(&b.specificity()).then_with(|| b.action.cmp(&a.action)))
 }
 
-/// The rule that decides `target` when its path can be read in several ways (`paths`,
-/// from [`path_readings`]): the one every reading selects. When they disagree, the most
-/// cautious: a deny rule that any reading selects, else an ask rule, else none (Purse
-/// asks), so no spelling of a path dodges a deny or stretches an allow.
-pub fn select_read<'r>(
-    rules: &'r [Rule],
-    target: &Target<'_>,
-    paths: &[String],
-) -> Option<&'r Rule> {
-    let chosen: Vec<Option<&Rule>> =
-        paths.iter().map(|path| select(rules, &Target { path, ..*target })).collect();
+/// The rule that decides `target`: the most specific match, the more cautious between
+/// equals, for each way a server may read its path ([`path_readings`]). When the readings
+/// disagree, the most cautious: a deny rule that any reading selects, else an ask rule,
+/// else none, so no spelling of a path dodges a deny or stretches an allow. `None`: Purse
+/// asks.
+pub fn select<'r>(rules: &'r [Rule], target: &Target<'_>) -> Option<&'r Rule> {
+    let chosen: Vec<Option<&Rule>> = path_readings(target.path)
+        .iter()
+        .map(|path| most_specific(rules, &Target { path, ..*target }))
+        .collect();
     let first = chosen.first().copied().flatten();
     if chosen.iter().all(|c| *c == first) {
         return first;
@@ -384,9 +382,7 @@ mod tests {
             ..rule(id, "api.example.com", action)
         };
         let rules = [prefixed(1, "/premium/", Action::Deny), prefixed(2, "/cheap/", Action::Allow)];
-        let decided = |path: &str| {
-            select_read(&rules, &Target { path: "", ..TARGET }, &path_readings(path)).map(|r| r.id)
-        };
+        let decided = |path: &str| select(&rules, &Target { path, ..TARGET }).map(|r| r.id);
         // Express serves `/premium/../x` under /premium; RFC 3986 reads it as /x.
         assert_eq!(decided("/premium/../anything"), Some(1));
         // Read as /cheap/x by one server and as /premium/../cheap/x by another: denied.
@@ -402,9 +398,8 @@ mod tests {
         assert_eq!(path_readings("/cheap/report"), ["/cheap/report"]);
         // A prefix stored before prefixes were normalized still matches.
         let old = [prefixed(3, "/%7euser/", Action::Deny)];
-        let target = Target { path: "", ..TARGET };
-        let read = path_readings("/~user/x");
-        assert_eq!(select_read(&old, &target, &read).map(|r| r.id), Some(3));
+        let target = Target { path: "/~user/x", ..TARGET };
+        assert_eq!(select(&old, &target).map(|r| r.id), Some(3));
     }
 
     #[test]
