@@ -40,19 +40,8 @@ fn check_date(date: &str) -> Result<()> {
             .iter()
             .enumerate()
             .all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
-    let number = |range: std::ops::Range<usize>| date[range].parse::<u32>().unwrap_or(0);
-    let (year, month, day) =
-        if shaped { (number(0..4), number(5..7), number(8..10)) } else { (0, 0, 0) };
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => 0,
-    };
     // SQLite would read 2026-13-01 as nothing and 2026-02-31 as 3 March: refused instead.
-    if !shaped || day == 0 || day > days {
+    if !shaped || chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_err() {
         return Err(Error::Filter(format!("{date:?} is not a date (YYYY-MM-DD)")));
     }
     Ok(())
