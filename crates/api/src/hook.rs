@@ -16,6 +16,9 @@ use crate::{
     confirm::Confirmer,
 };
 
+/// Logged when a payment decision stopped (it panicked): the 402 passes through.
+const UNDECIDED: &str = "a payment decision stopped; the 402 passes through";
+
 /// The header a refusal adds to the 402 the client gets.
 pub const PURSE_REASON: &str = "x-purse-reason";
 
@@ -58,39 +61,22 @@ impl PayingHook {
         }
     }
 
-    /// [`Self::answered`] on a blocking thread, as decisions are: recording waits on
-    /// purse.db's lock when someone else holds it. If that thread fails, the row stays
-    /// `signed`, which the next start reconciles.
-    async fn answered_off_runtime(
+    /// Runs `work` on a blocking thread: a decision may wait on the keychain (its unlock
+    /// prompt) or on purse.db's lock, and so may recording an answer, while the proxy's
+    /// runtime, often one thread, serves every other connection. Tokio's blocking threads
+    /// run in the runtime's context, so a task spawned there (the confirmer's) goes on the
+    /// proxy's runtime. Work that panicked logs `failed` and gives `None`: a decision pays
+    /// nothing, an answer not recorded leaves the row `signed` for the next start.
+    async fn off_runtime<T: Send + 'static>(
         &self,
-        request: &RequestSnapshot,
-        ticket: u64,
-        outcome: Result<(StatusCode, HeaderMap), String>,
-    ) {
-        let (hook, request) = (self.clone(), request.clone());
-        // Tokio's blocking threads run in their runtime's context: the confirmer's task
-        // `answered` spawns goes on the proxy's runtime.
-        let recorded = tokio::task::spawn_blocking(move || {
-            let outcome = outcome.as_ref().map(|(status, h)| (*status, h)).map_err(String::as_str);
-            hook.answered(&request, ticket, outcome);
-        });
-        if let Err(error) = recorded.await {
-            tracing::error!(%error, ticket, "a paid request's answer was not recorded");
-        }
-    }
-
-    /// Runs `work` on the payer on a blocking thread: a decision may wait on the keychain
-    /// (its unlock prompt) or on purse.db's lock, and the proxy's runtime, often one thread,
-    /// serves every other connection meanwhile. A decision that panicked pays nothing.
-    async fn off_runtime(
-        &self,
-        work: impl FnOnce(&Payer) -> Decision + Send + 'static,
-    ) -> Option<Decision> {
-        let payer = self.payer.clone();
-        match tokio::task::spawn_blocking(move || work(&payer)).await {
-            Ok(decision) => Some(decision),
+        failed: impl std::fmt::Display + Send,
+        work: impl FnOnce(&Self) -> T + Send + 'static,
+    ) -> Option<T> {
+        let hook = self.clone();
+        match tokio::task::spawn_blocking(move || work(&hook)).await {
+            Ok(done) => Some(done),
             Err(error) => {
-                tracing::error!(%error, "a payment decision stopped; the 402 passes through");
+                tracing::error!(%error, "{failed}");
                 None
             }
         }
@@ -101,8 +87,8 @@ impl PayingHook {
             (request.client.to_string(), request.method.clone(), request.uri.clone());
         let (request_headers, replayable) = (request.headers.clone(), request.is_replayable());
         let (headers, body) = (response.headers.clone(), response.body.clone());
-        let decided = self.off_runtime(move |payer| {
-            payer.decide(
+        let decided = self.off_runtime(UNDECIDED, move |hook| {
+            hook.payer.decide(
                 Request {
                     client: Some(&client),
                     method: method.as_str(),
@@ -116,26 +102,26 @@ impl PayingHook {
         let Some(mut decision) = decided.await else { return Verdict::pass() };
         if let Decision::Ask(ask) = decision {
             let answer = self.approvals.ask(ask.approval.clone()).await;
-            let decided = self.off_runtime(move |payer| match answer {
+            let decided = self.off_runtime(UNDECIDED, move |hook| match answer {
                 Resolution::Answered(Answer::ApproveOnce | Answer::ApproveAlways { .. }) => {
-                    payer.approved(*ask)
+                    hook.payer.approved(*ask)
                 }
                 Resolution::Answered(Answer::DenyOnce) => {
                     let refusal = Refusal::new(Reason::Denied, "you declined this payment");
-                    payer.refuse_asked(*ask, refusal, Unpaid::User)
+                    hook.payer.refuse_asked(*ask, refusal, Unpaid::User)
                 }
                 Resolution::Answered(Answer::Block) => {
                     let text = format!("you blocked {}", ask.approval.site);
-                    payer.refuse_asked(*ask, Refusal::new(Reason::Denied, text), Unpaid::User)
+                    hook.payer.refuse_asked(*ask, Refusal::new(Reason::Denied, text), Unpaid::User)
                 }
                 Resolution::TimedOut(after) => {
                     let text = format!("no answer within {} s", after.as_secs());
                     let refusal = Refusal::new(Reason::Timeout, text);
-                    payer.refuse_asked(*ask, refusal, Unpaid::Timeout)
+                    hook.payer.refuse_asked(*ask, refusal, Unpaid::Timeout)
                 }
                 Resolution::Nobody => {
                     let refusal = ask.approval.unanswered();
-                    payer.refuse_asked(*ask, refusal, Unpaid::Policy)
+                    hook.payer.refuse_asked(*ask, refusal, Unpaid::Policy)
                 }
             });
             let Some(answered) = decided.await else { return Verdict::pass() };
@@ -191,7 +177,15 @@ impl PaymentHook for PayingHook {
         outcome: Result<(StatusCode, &'a HeaderMap), &'a str>,
     ) -> HookFuture<'a, ()> {
         let outcome = outcome.map(|(status, h)| (status, h.clone())).map_err(str::to_owned);
-        Box::pin(self.answered_off_runtime(request, ticket, outcome))
+        let request = request.clone();
+        Box::pin(async move {
+            let failed = format!("the answer to paid request {ticket} was not recorded");
+            self.off_runtime(failed, move |hook| {
+                let outcome = outcome.as_ref().map(|(status, h)| (*status, h));
+                hook.answered(&request, ticket, outcome.map_err(String::as_str));
+            })
+            .await;
+        })
     }
 
     fn on_abandoned(&self, request: &RequestSnapshot, ticket: u64) {
