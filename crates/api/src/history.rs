@@ -461,12 +461,7 @@ fn spend_since(store: &Store, since: &str) -> Result<Spend, Failure> {
 
 /// The local date at `now_ms` in `zone`, `YYYY-MM-DD`.
 pub fn local_date(zone: crate::Zone, now_ms: i64) -> String {
-    let offset =
-        time::UtcOffset::from_whole_seconds(zone.offset_at(now_ms)).unwrap_or(time::UtcOffset::UTC);
-    let utc = time::OffsetDateTime::from_unix_timestamp(now_ms.div_euclid(1000))
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let date = utc.to_offset(offset).date();
-    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+    zone.at(now_ms).date().to_string()
 }
 
 /// Today's and this month's spend, each against its global cap (the cap set with

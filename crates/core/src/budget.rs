@@ -35,6 +35,13 @@ pub struct Date {
     pub day: u32,
 }
 
+impl std::fmt::Display for Date {
+    /// `YYYY-MM-DD`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
 const DAY_MS: i64 = 86_400_000;
 
 /// The date `days` after 1970-01-01 (Howard Hinnant's `civil_from_days`).
@@ -70,15 +77,11 @@ impl Now {
     }
 }
 
-fn day_key(date: Date) -> String {
-    format!("{:04}-{:02}-{:02}", date.year, date.month, date.day)
-}
-
 /// The budgets a payment at `now` counts in: the global day and month (with the caps),
 /// and, when a rule decided it, the rule's day, week, month and lifetime (with its limits).
 pub fn budgets(now: Now, caps: Caps, rule: Option<&Rule>) -> Vec<Budget> {
     let today = now.date();
-    let day = day_key(today);
+    let day = today.to_string();
     let month = format!("{:04}-{:02}", today.year, today.month);
     let mut budgets = vec![
         Budget { key: format!("global:d:{day}"), limit: caps.daily },
@@ -89,7 +92,7 @@ pub fn budgets(now: Now, caps: Caps, rule: Option<&Rule>) -> Vec<Budget> {
         let limits = rule.limits;
         budgets.extend([
             Budget { key: format!("rule:{id}:d:{day}"), limit: limits.daily },
-            Budget { key: format!("rule:{id}:w:{}", day_key(now.monday())), limit: limits.weekly },
+            Budget { key: format!("rule:{id}:w:{}", now.monday()), limit: limits.weekly },
             Budget { key: format!("rule:{id}:m:{month}"), limit: limits.monthly },
             Budget { key: format!("rule:{id}:total"), limit: limits.total },
         ]);
