@@ -27,20 +27,32 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// Draws the windows without OpenGL, unless `GDK_GL` says otherwise.
+/// Draws the windows without OpenGL and without sharing GPU buffers, unless the
+/// environment already says otherwise (each variable on its own).
 ///
-/// GTK opens OpenGL when it opens the display, and WebKit composites each page with it:
-/// under Mesa that is a private copy of its 100 MB LLVM in the app and in each web process,
-/// and GPU buffers besides. A wallet's forms and tables need none of it. Without it the
-/// app idles in the tray in 64 MiB instead of 95, and a page's web process takes 105 MiB
-/// instead of 180 (PSS, `benches/app.sh`).
+/// A wallet's forms and tables need neither, and under Mesa each process that opens
+/// OpenGL or EGL gets its own copy of Mesa's 100 MB LLVM (`benches/app.sh`):
+/// - `GDK_GL=disable`: GTK opens OpenGL with the display, and WebKit composites with it.
+///   Without it the tray idles in 64 MiB instead of 95 (PSS), and a page's web process
+///   takes 105 MiB instead of 180.
+/// - `WEBKIT_DISABLE_DMABUF_RENDERER=1` and `WEBKIT_WEB_RENDER_DEVICE_FILE=/dev/null`:
+///   with its first page, WebKit opens EGL in the app itself, to share GPU buffers with
+///   the web process and to find the GPU for it, and keeps it open for good: 56 MiB RSS
+///   (44 of them LLVM) that stayed after the last window closed. The web process draws
+///   as before, with no GPU device to share buffers through.
 fn draw_without_gl() {
     #[cfg(target_os = "linux")]
-    if std::env::var_os("GDK_GL").is_none() {
-        // SAFETY: the process has one thread yet, so nothing reads the environment meanwhile.
-        #[allow(unsafe_code)]
-        unsafe {
-            std::env::set_var("GDK_GL", "disable");
+    for (name, value) in [
+        ("GDK_GL", "disable"),
+        ("WEBKIT_DISABLE_DMABUF_RENDERER", "1"),
+        ("WEBKIT_WEB_RENDER_DEVICE_FILE", "/dev/null"),
+    ] {
+        if std::env::var_os(name).is_none() {
+            // SAFETY: the process has one thread yet, so nothing reads the environment meanwhile.
+            #[allow(unsafe_code)]
+            unsafe {
+                std::env::set_var(name, value);
+            }
         }
     }
 }
