@@ -8,6 +8,7 @@ mod commands;
 mod popup;
 mod tray;
 mod watch;
+mod webkit;
 mod windows;
 
 use std::{net::SocketAddr, path::PathBuf, sync::Mutex};
@@ -205,6 +206,10 @@ pub fn run(startup: Startup) -> Result<(), Box<dyn std::error::Error>> {
         })
         .build(tauri::generate_context!())?;
     app.run(|app, event| {
+        // With no window left, WebKit's network process goes a moment after the last one.
+        if let RunEvent::WindowEvent { event: WindowEvent::Destroyed, .. } = &event {
+            webkit::let_network_process_go_soon(app);
+        }
         // The last window closing is not Quit while there is a tray to come back from.
         if let RunEvent::ExitRequested { code: None, api, .. } = &event
             && tray::has_tray(app)

@@ -10,7 +10,8 @@
 //!   destroys it and its web process;
 //! - the approval popup is made when a payment asks and shown once its page has loaded;
 //!   it is kept, hidden, for [`POPUP_KEPT`] after its queue empties, so a burst of
-//!   payments shows it at once, then destroyed.
+//!   payments shows it at once, then destroyed;
+//! - once neither is left, WebKit's network process goes too ([`crate::webkit`]).
 //!
 //! Both are declared in `tauri.conf.json` with `"create": false` and built from there.
 
@@ -59,8 +60,22 @@ fn show_main_here(app: &AppHandle) {
 }
 
 /// The popup if it exists, else makes it hidden; `on_loaded` runs on the new popup once
-/// its page has loaded (the page asks for the queue as it starts).
+/// its page has loaded (the page asks for the queue as it starts). On the main thread and
+/// waiting for it, so that a popup is registered as soon as it is made
+/// ([`crate::webkit`] relies on that).
 pub(crate) fn popup(
+    app: &AppHandle,
+    on_loaded: impl Fn(&WebviewWindow) + Send + Sync + 'static,
+) -> tauri::Result<Option<WebviewWindow>> {
+    let (made, outcome) = std::sync::mpsc::channel();
+    let handle = app.clone();
+    app.run_on_main_thread(move || {
+        let _ = made.send(popup_here(&handle, on_loaded));
+    })?;
+    outcome.recv().map_err(|_| tauri::Error::FailedToReceiveMessage)?
+}
+
+fn popup_here(
     app: &AppHandle,
     on_loaded: impl Fn(&WebviewWindow) + Send + Sync + 'static,
 ) -> tauri::Result<Option<WebviewWindow>> {

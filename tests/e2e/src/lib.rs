@@ -119,6 +119,68 @@ pub fn close_window_titled(title: &str) -> Result<bool, Error> {
     Ok(false)
 }
 
+/// Whether a top-level window titled `title` is on screen with something drawn in it (more
+/// than a few colours: a page that did not load is one). Reads the window's pixels from X.
+pub fn window_painted(title: &str) -> Result<bool, Error> {
+    use x11rb::{
+        connection::Connection as _,
+        protocol::xproto::{AtomEnum, ConnectionExt as _, ImageFormat, MapState},
+    };
+    let (conn, screen) = x11rb::connect(None)?;
+    let root = conn.setup().roots.get(screen).ok_or("no X screen")?.root;
+    // The title in UTF-8 (WM_NAME is Latin-1 or compound text, which "—" is not as UTF-8).
+    let utf8_name = conn.intern_atom(false, b"_NET_WM_NAME")?.reply()?.atom;
+    for window in conn.query_tree(root)?.reply()?.children {
+        let name = conn.get_property(false, window, utf8_name, AtomEnum::ANY, 0, 256)?;
+        if name.reply()?.value != title.as_bytes()
+            || conn.get_window_attributes(window)?.reply()?.map_state != MapState::VIEWABLE
+        {
+            continue;
+        }
+        let size = conn.get_geometry(window)?.reply()?;
+        let image = conn
+            .get_image(ImageFormat::Z_PIXMAP, window, 0, 0, size.width, size.height, !0)?
+            .reply()?;
+        let colours: std::collections::HashSet<&[u8]> = image.data.chunks(4).collect();
+        if colours.len() > 8 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The WebKit network processes of the app running with keychain profile `profile`: the
+/// children, running `WebKitNetworkProcess`, of a `purse-app` whose `PURSE_PROFILE` it is.
+pub fn network_processes(profile: &str) -> Vec<u32> {
+    let wanted = format!("PURSE_PROFILE={profile}");
+    let processes: Vec<(u32, u32, String)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| {
+            let dir = entry.ok()?.path();
+            let pid = dir.file_name()?.to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+            let parent = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            let exe = std::fs::read_link(dir.join("exe")).ok()?;
+            Some((pid, parent, exe.file_name()?.to_string_lossy().into_owned()))
+        })
+        .collect();
+    let apps: Vec<u32> = processes
+        .iter()
+        .filter(|(pid, _, exe)| {
+            exe == "purse-app"
+                && std::fs::read(format!("/proc/{pid}/environ"))
+                    .is_ok_and(|env| env.split(|b| *b == 0).any(|var| var == wanted.as_bytes()))
+        })
+        .map(|(pid, _, _)| *pid)
+        .collect();
+    processes
+        .iter()
+        .filter(|(_, parent, exe)| apps.contains(parent) && exe == "WebKitNetworkProcess")
+        .map(|(pid, _, _)| *pid)
+        .collect()
+}
+
 /// A data dir and keychain profile of a test's own, never the user's; on drop, the
 /// profile's keys and the directory go.
 pub struct Place {
