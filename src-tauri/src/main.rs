@@ -38,8 +38,10 @@ fn main() -> std::process::ExitCode {
 /// - `WEBKIT_DISABLE_DMABUF_RENDERER=1` and `WEBKIT_WEB_RENDER_DEVICE_FILE=/dev/null`:
 ///   with its first page, WebKit opens EGL in the app itself, to share GPU buffers with
 ///   the web process and to find the GPU for it, and keeps it open for good: 56 MiB RSS
-///   (44 of them LLVM) that stayed after the last window closed. The web process draws
-///   as before, with no GPU device to share buffers through.
+///   (44 of them LLVM) that stayed after the last window closed. Given no GPU buffers
+///   to share, the web process draws on a surfaceless EGL display of its own, which needs
+///   no device, and hands its frames over in shared memory; the device named here is
+///   only what WebKit would otherwise open EGL in the app to look for.
 fn draw_without_gl() {
     #[cfg(target_os = "linux")]
     for (name, value) in [
