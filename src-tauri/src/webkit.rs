@@ -113,7 +113,7 @@ mod tests {
             .map(|_| std::process::Command::new("sleep").arg("30").spawn().unwrap())
             .collect();
         let mut ended = std::process::Command::new("true").spawn().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(200));
         let mut found = children_running(Path::new("/proc"), std::process::id(), "sleep");
         found.sort_unstable();
         let mut expected: Vec<u32> = sleeps.iter().map(|child| child.id()).collect();

@@ -86,55 +86,54 @@ fn free_port() -> Result<u16, Error> {
     Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
 }
 
+/// The top-level windows titled `title`, read from `_NET_WM_NAME` (UTF-8: `WM_NAME` holds
+/// Latin-1 or compound text, in which "—" is not its UTF-8 bytes).
+fn windows_titled(
+    conn: &impl x11rb::connection::Connection,
+    screen: usize,
+    title: &str,
+) -> Result<Vec<x11rb::protocol::xproto::Window>, Error> {
+    use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _};
+    let root = conn.setup().roots.get(screen).ok_or("no X screen")?.root;
+    let name = conn.intern_atom(false, b"_NET_WM_NAME")?.reply()?.atom;
+    let mut titled = Vec::new();
+    for window in conn.query_tree(root)?.reply()?.children {
+        if conn.get_property(false, window, name, AtomEnum::ANY, 0, 256)?.reply()?.value
+            == title.as_bytes()
+        {
+            titled.push(window);
+        }
+    }
+    Ok(titled)
+}
+
 /// Asks the top-level window titled `title` to close, as a window manager's close button
 /// does (a `WM_DELETE_WINDOW` message); Xvfb runs no window manager to do it. Whether such
 /// a window was found.
 pub fn close_window_titled(title: &str) -> Result<bool, Error> {
-    use x11rb::{
-        connection::Connection as _,
-        protocol::xproto::{AtomEnum, ClientMessageEvent, ConnectionExt as _, EventMask},
-    };
+    use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt as _, EventMask};
     let (conn, screen) = x11rb::connect(None)?;
-    let root = conn.setup().roots.get(screen).ok_or("no X screen")?.root;
+    let Some(&window) = windows_titled(&conn, screen, title)?.first() else { return Ok(false) };
     let atom =
         |name: &[u8]| -> Result<u32, Error> { Ok(conn.intern_atom(false, name)?.reply()?.atom) };
     let (protocols, delete) = (atom(b"WM_PROTOCOLS")?, atom(b"WM_DELETE_WINDOW")?);
-    for window in conn.query_tree(root)?.reply()?.children {
-        let name = conn.get_property(false, window, AtomEnum::WM_NAME, AtomEnum::ANY, 0, 256)?;
-        if name.reply()?.value == title.as_bytes() {
-            let message = ClientMessageEvent::new(
-                32,
-                window,
-                protocols,
-                [delete, x11rb::CURRENT_TIME, 0, 0, 0],
-            );
-            conn.send_event(false, window, EventMask::NO_EVENT, message)?;
-            // A round trip before the connection closes, as Xlib's XCloseDisplay makes. The
-            // server drops what it has not read from a client that has hung up, and without
-            // it about one message in three never reached the app.
-            conn.get_input_focus()?.reply()?;
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    let message =
+        ClientMessageEvent::new(32, window, protocols, [delete, x11rb::CURRENT_TIME, 0, 0, 0]);
+    conn.send_event(false, window, EventMask::NO_EVENT, message)?;
+    // A round trip before the connection closes, as Xlib's XCloseDisplay makes. The server
+    // drops what it has not read from a client that has hung up, and without it about one
+    // message in three never reached the app.
+    conn.get_input_focus()?.reply()?;
+    Ok(true)
 }
 
 /// Whether a top-level window titled `title` is on screen with something drawn in it (more
 /// than a few colours: a page that did not load is one). Reads the window's pixels from X.
 pub fn window_painted(title: &str) -> Result<bool, Error> {
-    use x11rb::{
-        connection::Connection as _,
-        protocol::xproto::{AtomEnum, ConnectionExt as _, ImageFormat, MapState},
-    };
+    use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat, MapState};
     let (conn, screen) = x11rb::connect(None)?;
-    let root = conn.setup().roots.get(screen).ok_or("no X screen")?.root;
-    // The title in UTF-8 (WM_NAME is Latin-1 or compound text, which "—" is not as UTF-8).
-    let utf8_name = conn.intern_atom(false, b"_NET_WM_NAME")?.reply()?.atom;
-    for window in conn.query_tree(root)?.reply()?.children {
-        let name = conn.get_property(false, window, utf8_name, AtomEnum::ANY, 0, 256)?;
-        if name.reply()?.value != title.as_bytes()
-            || conn.get_window_attributes(window)?.reply()?.map_state != MapState::VIEWABLE
-        {
+    for window in windows_titled(&conn, screen, title)? {
+        if conn.get_window_attributes(window)?.reply()?.map_state != MapState::VIEWABLE {
             continue;
         }
         let size = conn.get_geometry(window)?.reply()?;

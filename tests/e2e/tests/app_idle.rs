@@ -1,9 +1,9 @@
 //! The app idling in the tray keeps no WebKit process: once the main window is closed, or
 //! the approval popup let go, WebKit's network process goes too, and the next payment that
-//! asks shows a popup drawn through a new one. The app is started as login autostart starts it (`--hidden`), on a
-//! data dir, keychain profile and port of the test's own, and asked by a 402 it is never
-//! answered (each payment waits 3 s, then is declined): no WebDriver, which ends its
-//! session when the network process ends.
+//! asks shows a popup drawn through a new one. The app is started as login autostart
+//! starts it (`--hidden`), on a data dir, keychain profile and port of the test's own, and
+//! asked by a 402 it never answers (each payment waits 3 s, then is declined). No
+//! WebDriver: WebKitWebDriver ends its session when the network process ends.
 
 // Helpers outside #[test] functions fail the test loudly, as tests should.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
